@@ -1,0 +1,3 @@
+from trader_gui.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The database: typed models, migrations, and the repository every status change goes through."""

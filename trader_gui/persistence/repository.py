@@ -1,0 +1,485 @@
+"""The repository: every status change is one transaction together with its transition row.
+
+Synchronous by design: the engine calls it on its one database thread, so the window's thread
+never waits on a commit. SQLAlchemy Core with statements built once keeps a step's cost close
+to the bare commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trader_gui.domain import transitions
+from trader_gui.domain.enums import (
+    BLOCKER_TAGS,
+    Exchange,
+    ExecutionType,
+    OrderStatus,
+    OrderType,
+    Product,
+    Side,
+    Source,
+    Tag,
+)
+from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.transitions import Transition
+from trader_gui.persistence.models import (
+    EngineStateRow,
+    KillSwitchEventRow,
+    KillSwitchRow,
+    OrderRow,
+    PnlSnapshotRow,
+    TransitionRow,
+)
+
+log = logging.getLogger(__name__)
+
+ORDERS = OrderRow.__table__
+TRANSITIONS = TransitionRow.__table__
+KILL_SWITCH = KillSwitchRow.__table__
+KILL_SWITCH_EVENTS = KillSwitchEventRow.__table__
+ENGINE_STATE = EngineStateRow.__table__
+PNL_SNAPSHOTS = PnlSnapshotRow.__table__
+
+_KEEP: Any = object()
+"""Marks a field a change leaves as it is (None is a value: 'no broker id')."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One step of an order: a new status (or the same one with new broker detail)."""
+
+    command_id: str
+    to_status: OrderStatus
+    at: datetime
+    tag: Tag | None = None
+    detail: str | None = None
+    broker_status: Any = _KEEP
+    broker_order_id: Any = _KEEP
+    filled_qty: Any = _KEEP
+    avg_price: Any = _KEEP
+    expect_from: OrderStatus | Any | None = _KEEP
+    """Refuse the change unless the row is in this status (guards against a race)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    record: OrderRecord
+    transition: Transition
+
+
+class OrderRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._select_order = select(ORDERS).where(ORDERS.c.command_id == bindparam("command_id"))
+
+    # ---- writes -----------------------------------------------------------------------------
+
+    def create(self, command: OrderCommand, at: datetime) -> Applied | None:
+        """Step 1. None when the command_id is already registered (the unique key decides)."""
+        values = _command_values(command) | {
+            "status": OrderStatus.CREATED.value,
+            "tag": None,
+            "detail": "",
+            "filled_qty": 0,
+            "created_at": at,
+            "updated_at": at,
+        }
+        transition = Transition(command.command_id, None, OrderStatus.CREATED, None, "", at)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(ORDERS), values)
+                connection.execute(insert(TRANSITIONS), _transition_values(transition))
+        except IntegrityError:
+            return None
+        return Applied(_record_from_values(values), transition)
+
+    def record_found_at_broker(
+        self,
+        command: OrderCommand,
+        status: OrderStatus,
+        *,
+        at: datetime,
+        tag: Tag | None,
+        detail: str,
+        broker_order_id: str,
+        broker_status: str,
+        filled_qty: int,
+        avg_price: Decimal | None,
+    ) -> Applied | None:
+        """An order the broker has that this program did not send: kept read-only."""
+        transitions.check(command.command_id, None, status)
+        values = _command_values(command) | {
+            "status": status.value,
+            "tag": tag.value if tag else None,
+            "detail": detail,
+            "broker_order_id": broker_order_id,
+            "broker_status": broker_status,
+            "filled_qty": filled_qty,
+            "avg_price": avg_price,
+            "created_at": at,
+            "updated_at": at,
+            "sent_at": at,
+        }
+        transition = Transition(
+            command.command_id, None, status, tag, detail, at, broker_status=broker_status
+        )
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(ORDERS), values)
+                connection.execute(insert(TRANSITIONS), _transition_values(transition))
+        except IntegrityError:
+            return None
+        return Applied(_record_from_values(values), transition)
+
+    def apply(self, change: StatusChange) -> Applied | None:
+        """Write the change and its transition row in one transaction.
+
+        None, and nothing written, when the move is illegal (logged), when the row is not in
+        the expected status, or when it would change nothing (so a repeated poll is silent).
+        """
+        with self.engine.begin() as connection:
+            row = connection.execute(self._select_order, {"command_id": change.command_id}).first()
+            if row is None:
+                log.warning("status change for unknown order %s ignored", change.command_id)
+                return None
+            current = OrderStatus(row.status)
+            if change.expect_from is not _KEEP and current is not change.expect_from:
+                return None
+            if not transitions.is_allowed(current, change.to_status):
+                log.warning(
+                    "order %s: %s -> %s refused by the transition table",
+                    change.command_id,
+                    current,
+                    change.to_status,
+                )
+                return None
+            updates = _updates(row, change)
+            if not updates:
+                return None
+            updates["updated_at"] = change.at
+            if change.to_status is OrderStatus.SENT_TO_BROKER and row.sent_at is None:
+                updates["sent_at"] = change.at
+            connection.execute(
+                update(ORDERS).where(ORDERS.c.command_id == change.command_id), updates
+            )
+            transition = Transition(
+                change.command_id,
+                current,
+                change.to_status,
+                change.tag,
+                change.detail if change.detail is not None else row.detail,
+                change.at,
+                broker_status=updates.get("broker_status", row.broker_status),
+            )
+            connection.execute(insert(TRANSITIONS), _transition_values(transition))
+        merged = dict(row._mapping) | updates
+        return Applied(_record_from_values(merged), transition)
+
+    # ---- reads ------------------------------------------------------------------------------
+
+    def get(self, command_id: str) -> OrderRecord | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(self._select_order, {"command_id": command_id}).first()
+        return _record(row) if row is not None else None
+
+    def find_by_broker_id(self, client_id: str, broker_order_id: str) -> OrderRecord | None:
+        query = select(ORDERS).where(
+            ORDERS.c.client_id == client_id, ORDERS.c.broker_order_id == broker_order_id
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return _record(row) if row is not None else None
+
+    def orders(
+        self,
+        client_id: str,
+        *,
+        statuses: Iterable[OrderStatus] | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[OrderRecord]:
+        query = select(ORDERS).where(ORDERS.c.client_id == client_id)
+        if statuses is not None:
+            query = query.where(ORDERS.c.status.in_([s.value for s in statuses]))
+        if since is not None:
+            query = query.where(ORDERS.c.created_at >= since)
+        query = query.order_by(ORDERS.c.id.desc() if newest_first else ORDERS.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+    def non_terminal(self, client_id: str) -> list[OrderRecord]:
+        return self.orders(client_id, statuses=(OrderStatus.CREATED, OrderStatus.SENT_TO_BROKER))
+
+    def open_duplicate(self, command: OrderCommand) -> OrderRecord | None:
+        """An order of the same account, strategy, symbol and side already at the broker."""
+        query = (
+            select(ORDERS)
+            .where(
+                ORDERS.c.client_id == command.client_id,
+                ORDERS.c.strategy == command.strategy,
+                ORDERS.c.symbol == command.symbol,
+                ORDERS.c.exchange == command.exchange.value,
+                ORDERS.c.side == command.side.value,
+                ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
+                ORDERS.c.command_id != command.command_id,
+            )
+            .order_by(ORDERS.c.id)
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return _record(row) if row is not None else None
+
+    def strategy_leg_orders(
+        self, client_id: str, strategy: str, exchange: Exchange, symbol: str
+    ) -> list[OrderRecord]:
+        """Every order of one strategy's leg: the execution guard's evidence."""
+        query = (
+            select(ORDERS)
+            .where(
+                ORDERS.c.client_id == client_id,
+                ORDERS.c.strategy == strategy,
+                ORDERS.c.symbol == symbol,
+                ORDERS.c.exchange == exchange.value,
+                ORDERS.c.source != Source.BROKER.value,
+            )
+            .order_by(ORDERS.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+    def blocked(self, client_id: str, since: datetime) -> list[OrderRecord]:
+        """Orders stopped in step 2 since a time, newest first."""
+        query = (
+            select(ORDERS)
+            .where(
+                ORDERS.c.client_id == client_id,
+                ORDERS.c.created_at >= since,
+                ORDERS.c.tag.in_([tag.value for tag in BLOCKER_TAGS]),
+            )
+            .order_by(ORDERS.c.id.desc())
+        )
+        with self.engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+    def transitions(self, command_id: str) -> list[Transition]:
+        query = (
+            select(TRANSITIONS)
+            .where(TRANSITIONS.c.command_id == command_id)
+            .order_by(TRANSITIONS.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [_transition(row) for row in connection.execute(query)]
+
+    def count_orders(self, client_id: str) -> int:
+        query = select(func.count()).select_from(ORDERS).where(ORDERS.c.client_id == client_id)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    # ---- kill switch ------------------------------------------------------------------------
+
+    def kill_switch(self, client_id: str) -> KillSwitchState:
+        query = select(KILL_SWITCH).where(KILL_SWITCH.c.client_id == client_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return KillSwitchState.off()
+        return KillSwitchState(bool(row.active), row.changed_at, row.changed_by, row.reason)
+
+    def set_kill_switch(
+        self, client_id: str, active: bool, *, by: str, reason: str, at: datetime
+    ) -> KillSwitchState:
+        """Set the switch and append the change to its history, in one transaction."""
+        values = {"active": active, "changed_at": at, "changed_by": by, "reason": reason}
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(KILL_SWITCH).where(KILL_SWITCH.c.client_id == client_id), values
+            ).rowcount
+            if not changed:
+                connection.execute(insert(KILL_SWITCH), values | {"client_id": client_id})
+            connection.execute(
+                insert(KILL_SWITCH_EVENTS),
+                {
+                    "client_id": client_id,
+                    "active": active,
+                    "at": at,
+                    "changed_by": by,
+                    "reason": reason,
+                },
+            )
+        return KillSwitchState(active, at, by, reason)
+
+    def kill_switch_history(self, client_id: str, limit: int = 50) -> list[KillSwitchState]:
+        query = (
+            select(KILL_SWITCH_EVENTS)
+            .where(KILL_SWITCH_EVENTS.c.client_id == client_id)
+            .order_by(KILL_SWITCH_EVENTS.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [
+                KillSwitchState(bool(r.active), r.at, r.changed_by, r.reason)
+                for r in connection.execute(query)
+            ]
+
+    # ---- small persisted state and P&L snapshots ------------------------------------------
+
+    def load_state(self, client_id: str, key: str) -> Any:
+        query = select(ENGINE_STATE.c.value).where(
+            and_(ENGINE_STATE.c.client_id == client_id, ENGINE_STATE.c.key == key)
+        )
+        with self.engine.connect() as connection:
+            value = connection.execute(query).scalar_one_or_none()
+        return json.loads(value) if value is not None else None
+
+    def save_state(self, client_id: str, key: str, value: Any, at: datetime) -> None:
+        text = json.dumps(value, default=str, sort_keys=True)
+        where = and_(ENGINE_STATE.c.client_id == client_id, ENGINE_STATE.c.key == key)
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(ENGINE_STATE).where(where), {"value": text, "updated_at": at}
+            ).rowcount
+            if not changed:
+                connection.execute(
+                    insert(ENGINE_STATE),
+                    {"client_id": client_id, "key": key, "value": text, "updated_at": at},
+                )
+
+    def add_pnl_snapshot(
+        self, client_id: str, at: datetime, realised: Decimal, unrealised: Decimal
+    ) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(PNL_SNAPSHOTS),
+                {"client_id": client_id, "at": at, "realised": realised, "unrealised": unrealised},
+            )
+
+    def pnl_snapshots(self, client_id: str, since: datetime) -> list[tuple[datetime, Decimal]]:
+        query = (
+            select(PNL_SNAPSHOTS)
+            .where(PNL_SNAPSHOTS.c.client_id == client_id, PNL_SNAPSHOTS.c.at >= since)
+            .order_by(PNL_SNAPSHOTS.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [(r.at, r.realised + r.unrealised) for r in connection.execute(query)]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+# ---- row <-> domain -------------------------------------------------------------------------
+
+
+def _command_values(command: OrderCommand) -> dict[str, Any]:
+    return {
+        "command_id": command.command_id,
+        "ticket_id": command.ticket_id,
+        "client_id": command.client_id,
+        "symbol": command.symbol,
+        "exchange": command.exchange.value,
+        "side": command.side.value,
+        "quantity": command.quantity,
+        "order_type": command.order_type.value,
+        "price": command.price,
+        "trigger_price": command.trigger_price,
+        "product": command.product.value,
+        "strategy": command.strategy,
+        "execution_type": command.execution_type.value,
+        "source": command.source.value,
+        "broker_order_id": None,
+        "broker_status": None,
+        "avg_price": None,
+        "sent_at": None,
+    }
+
+
+def _updates(row: Row[Any], change: StatusChange) -> dict[str, Any]:
+    """Only the fields that differ from the row; empty means the change is a no-op."""
+    wanted: dict[str, Any] = {"status": change.to_status.value}
+    if change.to_status is not OrderStatus(row.status) or change.tag is not None:
+        wanted["tag"] = change.tag.value if change.tag else None
+    if change.detail is not None:
+        wanted["detail"] = change.detail
+    for field in ("broker_status", "broker_order_id", "filled_qty", "avg_price"):
+        value = getattr(change, field)
+        if value is not _KEEP:
+            wanted[field] = value
+    return {key: value for key, value in wanted.items() if getattr(row, key) != value}
+
+
+def _transition_values(transition: Transition) -> dict[str, Any]:
+    return {
+        "command_id": transition.command_id,
+        "from_status": transition.from_status.value if transition.from_status else None,
+        "to_status": transition.to_status.value,
+        "tag": transition.tag.value if transition.tag else None,
+        "detail": transition.detail,
+        "broker_status": transition.broker_status,
+        "at": transition.at,
+    }
+
+
+def _record(row: Row[Any]) -> OrderRecord:
+    return _record_from_values(dict(row._mapping))
+
+
+def _record_from_values(values: dict[str, Any]) -> OrderRecord:
+    command = OrderCommand(
+        command_id=values["command_id"],
+        client_id=values["client_id"],
+        symbol=values["symbol"],
+        exchange=Exchange(values["exchange"]),
+        side=Side(values["side"]),
+        quantity=values["quantity"],
+        order_type=OrderType(values["order_type"]),
+        product=Product(values["product"]),
+        strategy=values["strategy"],
+        execution_type=ExecutionType(values["execution_type"]),
+        source=Source(values["source"]),
+        price=values.get("price"),
+        trigger_price=values.get("trigger_price"),
+        ticket_id=values.get("ticket_id"),
+    )
+    return OrderRecord(
+        command=command,
+        status=OrderStatus(values["status"]),
+        created_at=_aware(values["created_at"]),
+        updated_at=_aware(values["updated_at"]),
+        tag=Tag(values["tag"]) if values.get("tag") else None,
+        detail=values.get("detail") or "",
+        broker_order_id=values.get("broker_order_id"),
+        broker_status=values.get("broker_status"),
+        filled_qty=values.get("filled_qty") or 0,
+        avg_price=values.get("avg_price"),
+        sent_at=_aware(values["sent_at"]) if values.get("sent_at") else None,
+    )
+
+
+def _transition(row: Row[Any]) -> Transition:
+    return Transition(
+        command_id=row.command_id,
+        from_status=OrderStatus(row.from_status) if row.from_status else None,
+        to_status=OrderStatus(row.to_status),
+        tag=Tag(row.tag) if row.tag else None,
+        detail=row.detail or "",
+        at=row.at,
+        broker_status=row.broker_status,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
