@@ -1,0 +1,34 @@
+"""Make a broker adapter by name. The paper broker is the default and needs no account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from trader_gui.brokers.base import Broker
+from trader_gui.domain.instruments import InstrumentCatalog
+
+BROKER_NAMES = ("paper",)
+
+
+class UnknownBrokerError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerOptions:
+    name: str
+    client_id: str
+    paper_state_path: Path | None = None
+    url: str | None = None
+
+
+def create_broker(options: BrokerOptions, catalog: InstrumentCatalog) -> Broker:
+    if options.name == "paper":
+        from trader_gui.brokers.paper import PaperBroker
+
+        state = str(options.paper_state_path) if options.paper_state_path else ":memory:"
+        return PaperBroker(catalog, state_path=state, client_id=options.client_id)
+    raise UnknownBrokerError(
+        f"unknown broker {options.name!r}: choose one of {', '.join(BROKER_NAMES)}"
+    )

@@ -1,0 +1,1 @@
+"""The command line: `trader-gui` opens the window; subcommands work without one."""

@@ -1,0 +1,76 @@
+"""The command line's grammar. Bad arguments give one line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from trader_gui import __version__
+from trader_gui.domain.enums import OrderStatus
+
+
+class ArgumentError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ArgumentError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="trader-gui",
+        description="Order-management terminal for Indian brokers. "
+        "With no command it opens the window (paper broker unless configured otherwise).",
+    )
+    parser.add_argument("--version", action="version", version=f"trader-gui {__version__}")
+    _common(parser)
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="run the engine, watcher and recovery without a window; Ctrl-C stops",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    basket = commands.add_parser("basket", help="submit every row of a CSV basket file")
+    _common(basket)
+    basket.add_argument("file", type=Path, help="CSV with the ticket columns")
+    basket.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for every order to be terminal (default 30)",
+    )
+
+    orders = commands.add_parser("orders", help="list orders from the database")
+    _common(orders)
+    orders.add_argument("--status", choices=[s.value for s in OrderStatus], help="only this status")
+    orders.add_argument("--json", action="store_true", help="one JSON object per line")
+    orders.add_argument("--limit", type=int, default=200, help="newest N (default 200)")
+
+    kill = commands.add_parser("kill-switch", help="set or show the persisted kill switch")
+    _common(kill)
+    kill.add_argument("action", choices=["on", "off", "status"])
+    kill.add_argument("--reason", default="", help="why (kept in the switch's history)")
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """Common options, accepted before or after the command."""
+    parser.add_argument(
+        "--db", metavar="URL", default=argparse.SUPPRESS, help="SQLAlchemy database URL"
+    )
+    parser.add_argument(
+        "--broker", metavar="NAME", default=argparse.SUPPRESS, help="paper (default)"
+    )
+    parser.add_argument(
+        "--client", metavar="ID", default=argparse.SUPPRESS, help="account (client id)"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", type=Path, default=argparse.SUPPRESS, help="config file"
+    )
+    parser.add_argument(
+        "--broker-url", metavar="URL", default=argparse.SUPPRESS, help="broker host URL"
+    )

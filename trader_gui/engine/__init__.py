@@ -1,0 +1,1 @@
+"""The order engine: the six steps, blockers, watcher, recovery. asyncio only, never Qt."""

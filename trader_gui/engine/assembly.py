@@ -1,0 +1,81 @@
+"""Build a Runtime from the trader's settings: database, instruments, broker, engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from trader_gui.brokers.registry import BrokerOptions, create_broker
+from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.engine.config import EngineConfig
+from trader_gui.engine.runtime import Runtime
+from trader_gui.paths import AppPaths
+from trader_gui.persistence.database import open_database, sqlite_url
+from trader_gui.persistence.instrument_files import load_bundled_instruments
+from trader_gui.persistence.repository import OrderRepository
+from trader_gui.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchOptions:
+    """What the command line may override over the config file."""
+
+    db_url: str | None = None
+    broker: str | None = None
+    client_id: str | None = None
+    broker_url: str | None = None
+
+
+def engine_config(settings: Settings, client_id: str) -> EngineConfig:
+    return EngineConfig(
+        client_id=client_id,
+        poll_interval_s=settings.poll_interval_s,
+        broker_timeout_s=settings.broker_timeout_s,
+        not_found_grace_s=settings.not_found_grace_s,
+        daily_loss_limit=settings.daily_loss_limit,
+    )
+
+
+def database_url(settings: Settings, paths: AppPaths, options: LaunchOptions) -> str:
+    return options.db_url or settings.database_url or sqlite_url(paths.database_file)
+
+
+def open_repository(url: str) -> OrderRepository:
+    return OrderRepository(open_database(url))
+
+
+def load_catalog() -> InstrumentCatalog:
+    return InstrumentCatalog(load_bundled_instruments())
+
+
+def build_runtime(
+    settings: Settings,
+    paths: AppPaths,
+    options: LaunchOptions,
+    *,
+    catalog: InstrumentCatalog | None = None,
+    paper_state_path: Path | None = None,
+) -> Runtime:
+    paths.ensure()
+    client_id = options.client_id or settings.client_id
+    catalog = catalog or load_catalog()
+    repository = open_repository(database_url(settings, paths, options))
+    try:
+        broker = create_broker(
+            BrokerOptions(
+                name=options.broker or settings.broker,
+                client_id=client_id,
+                paper_state_path=paper_state_path or paths.paper_broker_file,
+                url=options.broker_url,
+            ),
+            catalog,
+        )
+    except Exception:
+        repository.close()
+        raise
+    return Runtime(
+        repository=repository,
+        broker=broker,
+        catalog=catalog,
+        config=engine_config(settings, client_id),
+    )

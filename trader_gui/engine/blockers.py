@@ -1,0 +1,118 @@
+"""Step 2: the checks an order must pass before anything is sent, each with its sentence.
+
+Order: the ticket itself, then the kill switch, the risk manager, the execution guard and the
+duplicate detector. EXIT orders skip the kill switch, the loss limits and the guard, because
+the trader must always be able to get flat; the duplicate detector still stops a double exit.
+These run on the database thread, under the account's lock, so two tickets cannot both pass
+on the same stale view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from trader_gui.domain.enums import ExecutionType, OrderStatus, Product, Tag
+from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.market_time import trading_day_start
+from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.validation import summarise, validate_command
+from trader_gui.engine.risk import RiskManager
+from trader_gui.persistence.repository import OrderRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    tag: Tag
+    detail: str
+
+
+Check = Callable[[OrderCommand], Block | None]
+
+
+class Blockers:
+    def __init__(
+        self,
+        repository: OrderRepository,
+        catalog: InstrumentCatalog,
+        risk: RiskManager,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._repository = repository
+        self._catalog = catalog
+        self._risk = risk
+        self._clock = clock
+
+    def first_block(self, command: OrderCommand) -> Block | None:
+        checks: list[Check] = [self.ticket, self.duplicate]
+        if command.execution_type is ExecutionType.ENTRY:
+            checks = [self.ticket, self.kill_switch, self.risk, self.guard, self.duplicate]
+        for check in checks:
+            block = check(command)
+            if block is not None:
+                return block
+        return None
+
+    def ticket(self, command: OrderCommand) -> Block | None:
+        errors = validate_command(command, self._catalog)
+        return Block(Tag.VALIDATION_FAILED, summarise(errors)) if errors else None
+
+    def kill_switch(self, command: OrderCommand) -> Block | None:
+        state = self._repository.kill_switch(command.client_id)
+        if not state.active:
+            return None
+        why = f" ({state.reason})" if state.reason else ""
+        return Block(
+            Tag.KILL_SWITCH_ACTIVE,
+            f"Kill switch is on since {state.changed_at:%H:%M:%S} UTC, set by {state.changed_by}"
+            f"{why}: no new ENTRY orders; EXIT orders and cancels still go.",
+        )
+
+    def risk(self, command: OrderCommand) -> Block | None:
+        sentence = self._risk.entry_block_reason(command)
+        return Block(Tag.RISK_LIMITS_EXCEEDED, sentence) if sentence else None
+
+    def guard(self, command: OrderCommand) -> Block | None:
+        """A strategy cannot enter a leg it already holds or is entering."""
+        legs = self._repository.strategy_leg_orders(
+            command.client_id, command.strategy, command.exchange, command.symbol
+        )
+        day_start = trading_day_start(self._clock())
+        relevant = [
+            order
+            for order in legs
+            if order.command_id != command.command_id
+            and (order.command.product is not Product.MIS or order.created_at >= day_start)
+        ]
+        for order in relevant:
+            if order.command.is_entry and order.status is OrderStatus.SENT_TO_BROKER:
+                return Block(
+                    Tag.EXECUTION_GUARD_BLOCKED,
+                    f"Strategy '{command.strategy}' is already entering {command.symbol}: "
+                    f"ENTRY {order.command_id} is still open at the broker.",
+                )
+        held = net_position(relevant)
+        if held:
+            return Block(
+                Tag.EXECUTION_GUARD_BLOCKED,
+                f"Strategy '{command.strategy}' already holds {held:+d} {command.symbol}: "
+                "exit that position before entering again.",
+            )
+        return None
+
+    def duplicate(self, command: OrderCommand) -> Block | None:
+        twin = self._repository.open_duplicate(command)
+        if twin is None:
+            return None
+        return Block(
+            Tag.DUPLICATE_ORDER_BLOCKED,
+            f"An order for the same strategy, symbol and side is already open: {twin.command_id} "
+            f"({twin.command.side} {twin.command.quantity} {twin.command.symbol}, "
+            f"{twin.broker_status or twin.status}).",
+        )
+
+
+def net_position(orders: list[OrderRecord]) -> int:
+    """The strategy's own filled quantity on a leg: its entries less its exits."""
+    return sum(order.signed_filled_qty for order in orders)

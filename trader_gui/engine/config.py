@@ -1,0 +1,20 @@
+"""The engine's settings: what a trader tunes, with the safe defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    client_id: str = "PAPER"
+    poll_interval_s: float = 1.0
+    broker_timeout_s: float = 10.0
+    """Longest wait for one broker call before its outcome counts as unknown."""
+    not_found_grace_s: float = 30.0
+    """How long an order sent but absent from the broker's book is given before it is FAILED."""
+    max_backoff_s: float = 30.0
+    daily_loss_limit: Decimal | None = None
+    """A positive amount: ENTRY orders stop once today's P&L is at or below minus this."""
+    broker_workers: int = 4

@@ -1,0 +1,117 @@
+"""Plain events the engine emits; the window adapts them into Qt signals.
+
+Handlers run synchronously on the loop thread, after the change is committed. A handler that
+raises is logged and the others still run: a broken panel never stops the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.order import OrderRecord
+from trader_gui.domain.transitions import Transition
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdated:
+    record: OrderRecord
+    transition: Transition
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchChanged:
+    client_id: str
+    state: KillSwitchState
+
+
+class Connection(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    DISCONNECTED = "disconnected"
+    LOGGED_OUT = "logged out"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    state: Connection
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PollCompleted:
+    at: datetime
+    latency_s: float
+    ok: bool
+    changes: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    symbol: str
+    exchange: str
+    product: str
+    quantity: int
+    avg_price: Decimal
+    last_price: Decimal
+    pnl: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PnlUpdated:
+    at: datetime
+    realised: Decimal
+    unrealised: Decimal
+    positions: tuple[PositionView, ...] = field(default_factory=tuple)
+
+    @property
+    def total(self) -> Decimal:
+        return self.realised + self.unrealised
+
+
+class Level(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A sentence for the trader: the status bar, the log panel, or a dialog for errors."""
+
+    level: Level
+    text: str
+
+
+Event = OrderUpdated | KillSwitchChanged | ConnectionChanged | PollCompleted | PnlUpdated | Notice
+Handler = Callable[[Event], None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+
+    def subscribe(self, handler: Handler) -> Callable[[], None]:
+        self._handlers.append(handler)
+
+        def unsubscribe() -> None:
+            if handler in self._handlers:
+                self._handlers.remove(handler)
+
+        return unsubscribe
+
+    def emit(self, event: Event) -> None:
+        for handler in list(self._handlers):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("event handler %r failed on %s", handler, type(event).__name__)

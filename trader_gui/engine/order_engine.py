@@ -1,0 +1,419 @@
+"""The six steps of an order, from ticket to broker and back.
+
+    1 register  -> CREATED, one transaction; the command_id's unique key makes a repeat a no-op
+    2 blockers  -> FAILED with a tag and a sentence; nothing sent
+    3 mark      -> SENT_TO_BROKER, committed before the broker is called
+    4 submit    -> broker.place_order on a worker thread, bounded by a timeout
+    5 result    -> accepted: broker id saved; rejected: FAILED/BROKER_REJECTED;
+                   no answer: stays SENT_TO_BROKER with broker status UNKNOWN for the watcher
+    6 watcher   -> see watcher.py
+
+An order whose outcome is unknown is never FAILED on a guess and never re-sent blindly: the
+command_id travels as the broker's client tag, so the watcher finds and links it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from trader_gui.brokers.base import (
+    Broker,
+    BrokerError,
+    BrokerRejected,
+    BrokerUnavailable,
+    PlaceOrderRequest,
+    SessionExpired,
+)
+from trader_gui.domain.enums import UNKNOWN_OUTCOME, OrderStatus, OrderType, Tag
+from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.prices import is_on_tick
+from trader_gui.engine.blockers import Blockers
+from trader_gui.engine.config import EngineConfig
+from trader_gui.engine.events import (
+    EventBus,
+    KillSwitchChanged,
+    Level,
+    Notice,
+    OrderUpdated,
+)
+from trader_gui.engine.risk import RiskManager
+from trader_gui.engine.workers import Workers
+from trader_gui.persistence.repository import Applied, OrderRepository, StatusChange
+
+log = logging.getLogger(__name__)
+
+
+class EngineClosedError(Exception):
+    """The engine is shutting down and takes no new orders."""
+
+
+class OrderEngine:
+    def __init__(
+        self,
+        *,
+        repository: OrderRepository,
+        broker: Broker,
+        catalog: InstrumentCatalog,
+        config: EngineConfig,
+        workers: Workers,
+        events: EventBus,
+        clock: Callable[[], datetime],
+        risk: RiskManager | None = None,
+    ) -> None:
+        self.repository = repository
+        self.broker = broker
+        self.catalog = catalog
+        self.config = config
+        self.workers = workers
+        self.events = events
+        self.clock = clock
+        self.risk = risk or RiskManager(config.daily_loss_limit)
+        self.blockers = Blockers(repository, catalog, self.risk, clock)
+        self._account_locks: dict[str, asyncio.Lock] = {}
+        self._in_flight: set[str] = set()
+        self._accepting = False
+        self._closed = False
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    def open_for_orders(self) -> None:
+        """Called once recovery has reconciled every old row: from now on tickets are taken."""
+        self._accepting = True
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting and not self._closed
+
+    def close(self) -> None:
+        self._closed = True
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        """Wait for submits under way to finish their steps; False if some still run."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        except TimeoutError:
+            log.warning("%d orders still in their steps at shutdown", self._running)
+            return False
+        return True
+
+    def in_flight(self) -> frozenset[str]:
+        """Orders between step 3 and step 5: the watcher must not judge them yet."""
+        return frozenset(self._in_flight)
+
+    # ---- the six steps ----------------------------------------------------------------------
+
+    async def submit(self, command: OrderCommand) -> OrderRecord:
+        """Run steps 1 to 5; returns the row as it stands after step 5 (or the block)."""
+        if not self.accepting:
+            raise EngineClosedError(
+                "The engine is not taking orders yet (recovering) or any more (closing)."
+            )
+        self._running += 1
+        self._idle.clear()
+        try:
+            return await self._submit(command)
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
+
+    async def _submit(self, command: OrderCommand) -> OrderRecord:
+        registered = await self._write_create(command)
+        if registered is None:  # same command_id again: it reaches the broker once
+            existing = await self.workers.db(self.repository.get, command.command_id)
+            if existing is None:
+                raise RuntimeError(f"order {command.command_id} vanished after registering")
+            log.info("order %s submitted again: answered with the first", command.command_id)
+            return existing
+        async with self._account_lock(command.client_id):
+            block = await self.workers.db(self.blockers.first_block, command)
+            if block is not None:
+                log.info("order %s blocked: %s %s", command.command_id, block.tag, block.detail)
+                failed = await self._write(
+                    StatusChange(
+                        command.command_id,
+                        OrderStatus.FAILED,
+                        self.clock(),
+                        tag=block.tag,
+                        detail=block.detail,
+                        expect_from=OrderStatus.CREATED,
+                    )
+                )
+                return failed.record if failed else await self._current(command.command_id)
+            marked = await self._write(
+                StatusChange(
+                    command.command_id,
+                    OrderStatus.SENT_TO_BROKER,
+                    self.clock(),
+                    detail=f"Sending to {self.broker.name}.",
+                    expect_from=OrderStatus.CREATED,
+                )
+            )
+            if marked is None:
+                return await self._current(command.command_id)
+            self._in_flight.add(command.command_id)
+        try:
+            return await self._send(command)
+        finally:
+            self._in_flight.discard(command.command_id)
+
+    async def _send(self, command: OrderCommand) -> OrderRecord:
+        """Steps 4 and 5."""
+        request = _request_for(command)
+        try:
+            broker_order_id = await self._place_with_relogin(request)
+        except BrokerRejected as error:
+            return await self._finish(
+                command,
+                OrderStatus.FAILED,
+                tag=Tag.BROKER_REJECTED,
+                detail=error.message,
+                broker_status="REJECTED",
+            )
+        except (BrokerUnavailable, TimeoutError) as error:
+            reason = (
+                error.message
+                if isinstance(error, BrokerError)
+                else f"no answer within {self.config.broker_timeout_s:g} s"
+            )
+            return await self._unknown(command, reason)
+        except Exception as error:  # an adapter bug must not lose the order either
+            log.exception("place_order for %s failed unexpectedly", command.command_id)
+            return await self._unknown(command, f"unexpected error: {error}")
+        return await self._finish(
+            command,
+            OrderStatus.SENT_TO_BROKER,
+            detail=f"Accepted by {self.broker.name} as order {broker_order_id}.",
+            broker_order_id=broker_order_id,
+            broker_status="ACCEPTED",
+        )
+
+    async def _place_with_relogin(self, request: PlaceOrderRequest) -> str:
+        """Place; on an expired session log in again, look for the tag, and place only if absent."""
+        timeout = self.config.broker_timeout_s
+        try:
+            return await self.workers.broker(timeout, self.broker.place_order, request)
+        except SessionExpired as expired:
+            log.warning("session expired while placing %s: logging in again", request.tag)
+            self.events.emit(
+                Notice(
+                    Level.WARNING, f"Broker session expired ({expired.message}): logging in again."
+                )
+            )
+            try:
+                await self.workers.broker(timeout, self.broker.login)
+            except BrokerError as error:
+                raise BrokerRejected(
+                    f"Not sent: the broker session expired and logging in again failed: {error.message}"
+                ) from error
+            found = await self._find_by_tag(request.tag)
+            if found is not None:
+                return found
+            return await self.workers.broker(timeout, self.broker.place_order, request)
+
+    async def _find_by_tag(self, tag: str) -> str | None:
+        book = await self.workers.broker(self.config.broker_timeout_s, self.broker.order_book)
+        for order in book:
+            if order.tag == tag:
+                return order.broker_order_id
+        return None
+
+    async def _unknown(self, command: OrderCommand, reason: str) -> OrderRecord:
+        log.warning("order %s outcome unknown: %s", command.command_id, reason)
+        self.events.emit(
+            Notice(
+                Level.WARNING,
+                f"Order {command.command_id}: no clear answer from the broker ({reason}). "
+                "It is not re-sent; the watcher looks for it at the broker by its tag.",
+            )
+        )
+        return await self._finish(
+            command,
+            OrderStatus.SENT_TO_BROKER,
+            detail=f"Outcome unknown: {reason}. Looking for it at the broker by its tag.",
+            broker_status=UNKNOWN_OUTCOME,
+        )
+
+    async def _finish(
+        self,
+        command: OrderCommand,
+        status: OrderStatus,
+        *,
+        detail: str,
+        tag: Tag | None = None,
+        broker_order_id: str | None = None,
+        broker_status: str | None = None,
+    ) -> OrderRecord:
+        change = StatusChange(
+            command.command_id,
+            status,
+            self.clock(),
+            tag=tag,
+            detail=detail,
+            broker_status=broker_status,
+            expect_from=OrderStatus.SENT_TO_BROKER,
+        )
+        if broker_order_id is not None:
+            change = StatusChange(
+                command.command_id,
+                status,
+                change.at,
+                tag=tag,
+                detail=detail,
+                broker_status=broker_status,
+                broker_order_id=broker_order_id,
+                expect_from=OrderStatus.SENT_TO_BROKER,
+            )
+        applied = await self._write(change)
+        if applied is None:  # the watcher got there first (e.g. already EXECUTED)
+            return await self._current(command.command_id)
+        if status is OrderStatus.FAILED and not command.is_entry:
+            self.events.emit(
+                Notice(
+                    Level.ERROR,
+                    f"EXIT order {command.command_id} for {command.symbol} FAILED: {detail} "
+                    "Your position may still be open.",
+                )
+            )
+        return applied.record
+
+    # ---- cancel and modify: never blocked -------------------------------------------------
+
+    async def cancel(self, command_id: str) -> str:
+        """Ask the broker to cancel. Returns the sentence to show; the watcher records the end."""
+        record = await self._current(command_id)
+        if record.is_terminal:
+            return f"Order {command_id} is already {record.status}; nothing to cancel."
+        if record.broker_order_id is None:
+            return (
+                f"Order {command_id} has no broker order id yet; it can be cancelled once the "
+                "broker confirms it."
+            )
+        try:
+            await self.workers.broker(
+                self.config.broker_timeout_s, self.broker.cancel_order, record.broker_order_id
+            )
+        except BrokerError as error:
+            return f"Cancel of {command_id} refused by the broker: {error.message}"
+        except TimeoutError:
+            return f"Cancel of {command_id}: no answer from the broker yet; check its status."
+        return f"Cancel of {command_id} sent to the broker."
+
+    async def modify(
+        self,
+        command_id: str,
+        *,
+        quantity: int | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> str:
+        record = await self._current(command_id)
+        if record.is_terminal or record.broker_order_id is None:
+            return f"Order {command_id} is not open at the broker; it cannot be modified."
+        instrument = self.catalog.get(record.command.exchange, record.command.symbol)
+        if instrument is not None:
+            if quantity is not None and (quantity <= 0 or quantity % instrument.lot_size):
+                return (
+                    f"Quantity {quantity} is not a whole number of lots of {instrument.lot_size}."
+                )
+            for label, value in (("Price", price), ("Trigger", trigger_price)):
+                if value is not None and not is_on_tick(value, instrument.tick_size):
+                    return f"{label} {value} is not on the tick of {instrument.tick_size}."
+        try:
+            await self.workers.broker(
+                self.config.broker_timeout_s,
+                self.broker.modify_order,
+                record.broker_order_id,
+                quantity=quantity,
+                price=price,
+                trigger_price=trigger_price,
+            )
+        except BrokerError as error:
+            return f"Modify of {command_id} refused by the broker: {error.message}"
+        except TimeoutError:
+            return f"Modify of {command_id}: no answer from the broker yet; check its status."
+        parts = [
+            f"{name} {value}"
+            for name, value in (
+                ("quantity", quantity),
+                ("price", price),
+                ("trigger", trigger_price),
+            )
+            if value is not None
+        ]
+        await self._write(
+            StatusChange(
+                command_id,
+                OrderStatus.SENT_TO_BROKER,
+                self.clock(),
+                detail=f"Modify sent: {', '.join(parts)}.",
+                expect_from=OrderStatus.SENT_TO_BROKER,
+            )
+        )
+        return f"Modify of {command_id} sent to the broker."
+
+    # ---- kill switch ------------------------------------------------------------------------
+
+    async def kill_switch(self) -> KillSwitchState:
+        return await self.workers.db(self.repository.kill_switch, self.config.client_id)
+
+    async def set_kill_switch(self, active: bool, *, by: str, reason: str = "") -> KillSwitchState:
+        state = await self.workers.db(
+            self.repository.set_kill_switch,
+            self.config.client_id,
+            active,
+            by=by,
+            reason=reason,
+            at=self.clock(),
+        )
+        log.warning("kill switch %s by %s %s", "ON" if active else "OFF", by, reason)
+        self.events.emit(KillSwitchChanged(self.config.client_id, state))
+        return state
+
+    # ---- helpers ----------------------------------------------------------------------------
+
+    def _account_lock(self, client_id: str) -> asyncio.Lock:
+        return self._account_locks.setdefault(client_id, asyncio.Lock())
+
+    async def _write_create(self, command: OrderCommand) -> Applied | None:
+        applied = await self.workers.db(self.repository.create, command, self.clock())
+        if applied is not None:
+            self.events.emit(OrderUpdated(applied.record, applied.transition))
+        return applied
+
+    async def _write(self, change: StatusChange) -> Applied | None:
+        applied = await self.workers.db(self.repository.apply, change)
+        if applied is not None:
+            self.events.emit(OrderUpdated(applied.record, applied.transition))
+        return applied
+
+    async def _current(self, command_id: str) -> OrderRecord:
+        record = await self.workers.db(self.repository.get, command_id)
+        if record is None:
+            raise KeyError(f"no order {command_id}")
+        return record
+
+
+def _request_for(command: OrderCommand) -> PlaceOrderRequest:
+    return PlaceOrderRequest(
+        tag=command.command_id,
+        symbol=command.symbol,
+        exchange=command.exchange,
+        side=command.side,
+        quantity=command.quantity,
+        order_type=command.order_type,
+        product=command.product,
+        price=command.price if command.order_type.needs_price else None,
+        trigger_price=command.trigger_price
+        if command.order_type in (OrderType.SL, OrderType.SL_M)
+        else None,
+    )

@@ -1,0 +1,113 @@
+"""The running engine: workers, order engine, watcher and recovery, started and stopped as one.
+
+The window and `--headless` both host a Runtime on their asyncio loop. Start-up order matters:
+interrupted rows are failed and the broker's book is reconciled before the first ticket is
+taken; if the broker cannot be reached, tickets wait until the first successful poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from trader_gui.brokers.base import Broker
+from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.market_time import utc_now
+from trader_gui.engine.config import EngineConfig
+from trader_gui.engine.events import Event, EventBus, OrderUpdated, PollCompleted
+from trader_gui.engine.order_engine import OrderEngine
+from trader_gui.engine.recovery import fail_interrupted
+from trader_gui.engine.risk import RiskManager
+from trader_gui.engine.watcher import Watcher
+from trader_gui.engine.workers import Workers
+from trader_gui.persistence.repository import OrderRepository
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        *,
+        repository: OrderRepository,
+        broker: Broker,
+        catalog: InstrumentCatalog,
+        config: EngineConfig,
+        clock: Callable[[], datetime] = utc_now,
+        events: EventBus | None = None,
+    ) -> None:
+        self.repository = repository
+        self.broker = broker
+        self.catalog = catalog
+        self.config = config
+        self.clock = clock
+        self.events = events or EventBus()
+        self.workers = Workers(config.broker_workers)
+        self.engine = OrderEngine(
+            repository=repository,
+            broker=broker,
+            catalog=catalog,
+            config=config,
+            workers=self.workers,
+            events=self.events,
+            clock=clock,
+            risk=RiskManager(config.daily_loss_limit),
+        )
+        self.watcher = Watcher(self.engine, repository, clock)
+        self._unsubscribe: Callable[[], None] | None = None
+        self._started = False
+        self._stopped = False
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        """Recover, reconcile, then start watching; orders are taken once reconciled."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            await self.workers.broker(self.config.broker_timeout_s, self.broker.login)
+        except Exception as error:
+            log.warning("login at start failed: %s", getattr(error, "message", error))
+        for applied in await self.workers.db(
+            fail_interrupted, self.repository, self.config.client_id, self.clock
+        ):
+            self.events.emit(OrderUpdated(applied.record, applied.transition))
+        first = await self.watcher.poll_once()
+        if first.ok:
+            self._open()
+        else:
+            log.warning("broker not reachable at start: orders wait for the first good poll")
+            self._unsubscribe = self.events.subscribe(self._open_on_first_good_poll)
+        self.watcher.start()
+
+    def _open_on_first_good_poll(self, event: Event) -> None:
+        if isinstance(event, PollCompleted) and event.ok and not self.engine.accepting:
+            self._open()
+
+    def _open(self) -> None:
+        self.engine.open_for_orders()
+        self.ready.set()
+        log.info(
+            "engine ready: taking orders for %s on %s", self.config.client_id, self.broker.name
+        )
+
+    async def stop(self) -> None:
+        """Stop taking orders, stop the watcher, let running steps finish, release everything."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.engine.close()
+        if self._unsubscribe:
+            self._unsubscribe()
+        await self.watcher.stop()
+        await self.engine.wait_idle(self.config.broker_timeout_s)
+        self._release()
+
+    def _release(self) -> None:
+        self.workers.shutdown()
+        try:
+            self.broker.close()
+        finally:
+            self.repository.close()

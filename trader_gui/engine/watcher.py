@@ -1,0 +1,427 @@
+"""Step 6: the watcher makes the broker's order book the source of truth.
+
+Every poll it reads the book (and the positions, for P&L) and brings each open row to what the
+broker says. It is idempotent (a second poll with the same book writes nothing), never runs two
+polls at once, and never dies: a failed poll is logged, shown, and retried with back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from trader_gui.brokers.base import BrokerError, BrokerOrder, BrokerPosition, SessionExpired
+from trader_gui.domain.broker_states import outcome_for
+from trader_gui.domain.enums import (
+    BrokerState,
+    ExecutionType,
+    OrderStatus,
+    Source,
+    Tag,
+)
+from trader_gui.domain.ids import is_valid_command_id
+from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.engine.events import (
+    Connection,
+    ConnectionChanged,
+    KillSwitchChanged,
+    Level,
+    Notice,
+    OrderUpdated,
+    PnlUpdated,
+    PollCompleted,
+    PositionView,
+)
+from trader_gui.engine.order_engine import OrderEngine
+from trader_gui.engine.risk import PnlSnapshot
+from trader_gui.persistence.repository import Applied, OrderRepository, StatusChange
+
+log = logging.getLogger(__name__)
+SNAPSHOT_EVERY_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    applied: list[Applied]
+    unrecognised: list[BrokerOrder]
+
+
+class Reconciler:
+    """The pure-ish core of a poll: book in, changes written. Runs on the database thread."""
+
+    def __init__(
+        self, repository: OrderRepository, client_id: str, broker_name: str, grace_s: float
+    ) -> None:
+        self.repository = repository
+        self.client_id = client_id
+        self.broker_name = broker_name
+        self.grace_s = grace_s
+        self._known_broker_ids: set[str] | None = None
+        self._warned_words: set[str] = set()
+
+    def reconcile(
+        self, book: Sequence[BrokerOrder], now: datetime, in_flight: frozenset[str]
+    ) -> ReconcileResult:
+        if self._known_broker_ids is None:
+            self._known_broker_ids = {
+                r.broker_order_id
+                for r in self.repository.orders(self.client_id)
+                if r.broker_order_id
+            }
+        open_rows = self.repository.non_terminal(self.client_id)
+        by_broker_id = {r.broker_order_id: r for r in open_rows if r.broker_order_id}
+        by_command_id = {r.command_id: r for r in open_rows}
+        seen: set[str] = set()
+        applied: list[Applied] = []
+        unrecognised: list[BrokerOrder] = []
+        for order in book:
+            row = by_broker_id.get(order.broker_order_id)
+            if row is None and order.tag:
+                row = by_command_id.get(order.tag)
+            if row is None:
+                if order.broker_order_id not in self._known_broker_ids:
+                    result = self._record_foreign(order, now)
+                    if result is not None:
+                        applied.append(result)
+                continue
+            seen.add(row.command_id)
+            if order.state is BrokerState.UNRECOGNISED:
+                unrecognised.append(order)
+                continue
+            result = self._bring_up_to_date(row, order, now)
+            if result is not None:
+                applied.append(result)
+        for row in open_rows:
+            if row.command_id in seen or row.command_id in in_flight:
+                continue
+            result = self._judge_missing(row, now)
+            if result is not None:
+                applied.append(result)
+        for item in applied:
+            if item.record.broker_order_id:
+                self._known_broker_ids.add(item.record.broker_order_id)
+        return ReconcileResult(applied, unrecognised)
+
+    def _bring_up_to_date(
+        self, row: OrderRecord, order: BrokerOrder, now: datetime
+    ) -> Applied | None:
+        outcome = outcome_for(order.state, order.filled_qty)
+        if outcome is None:
+            return None
+        broker_status = order.state.value
+        unchanged = (
+            row.status is outcome.status
+            and row.broker_status == broker_status
+            and row.broker_order_id == order.broker_order_id
+            and row.filled_qty == order.filled_qty
+            and row.avg_price == order.avg_price
+        )
+        if unchanged:
+            return None
+        detail = _detail_for(row, order, outcome.status)
+        return self.repository.apply(
+            StatusChange(
+                row.command_id,
+                outcome.status,
+                now,
+                tag=outcome.tag,
+                detail=detail,
+                broker_status=broker_status,
+                broker_order_id=order.broker_order_id,
+                filled_qty=order.filled_qty,
+                avg_price=order.avg_price,
+                expect_from=row.status,
+            )
+        )
+
+    def _judge_missing(self, row: OrderRecord, now: datetime) -> Applied | None:
+        """A row the broker's book does not have. CREATED rows are recovery's business."""
+        if row.status is not OrderStatus.SENT_TO_BROKER:
+            return None
+        since = row.sent_at or row.updated_at
+        waited = (now - since).total_seconds()
+        if waited < self.grace_s:
+            return None
+        return self.repository.apply(
+            StatusChange(
+                row.command_id,
+                OrderStatus.FAILED,
+                now,
+                tag=Tag.NOT_FOUND_AT_BROKER,
+                detail=(
+                    f"{self.broker_name} has no order with tag {row.command_id}"
+                    + (f" or id {row.broker_order_id}" if row.broker_order_id else "")
+                    + f" {waited:.0f} s after it was sent."
+                ),
+                expect_from=OrderStatus.SENT_TO_BROKER,
+            )
+        )
+
+    def _record_foreign(self, order: BrokerOrder, now: datetime) -> Applied | None:
+        """An order placed outside this program (the broker's own app): recorded read-only."""
+        if order.tag and is_valid_command_id(order.tag):
+            existing = self.repository.get(order.tag)
+            if existing is not None:  # ours, already terminal: nothing to do
+                self._known_broker_ids.add(order.broker_order_id)  # type: ignore[union-attr]
+                return None
+        if self.repository.find_by_broker_id(self.client_id, order.broker_order_id):
+            self._known_broker_ids.add(order.broker_order_id)  # type: ignore[union-attr]
+            return None
+        outcome = outcome_for(order.state, order.filled_qty)
+        if outcome is None:
+            return None
+        command = OrderCommand(
+            command_id=_foreign_command_id(order.broker_order_id),
+            client_id=self.client_id,
+            symbol=order.symbol,
+            exchange=order.exchange,
+            side=order.side,
+            quantity=order.quantity,
+            order_type=order.order_type,
+            product=order.product,
+            strategy="(broker)",
+            execution_type=ExecutionType.ENTRY,
+            source=Source.BROKER,
+            price=order.price,
+            trigger_price=order.trigger_price,
+        )
+        return self.repository.record_found_at_broker(
+            command,
+            outcome.status,
+            at=now,
+            tag=outcome.tag,
+            detail=f"Placed outside this program; recorded read-only. {order.message}".strip(),
+            broker_order_id=order.broker_order_id,
+            broker_status=order.state.value,
+            filled_qty=order.filled_qty,
+            avg_price=order.avg_price,
+        )
+
+
+def _foreign_command_id(broker_order_id: str) -> str:
+    """A stable id for an order we did not create: B + its broker id's letters and digits."""
+    cleaned = "".join(ch for ch in broker_order_id if ch.isalnum())
+    return ("B" + cleaned)[-20:] if len(cleaned) >= 20 else "B" + cleaned
+
+
+def _detail_for(row: OrderRecord, order: BrokerOrder, status: OrderStatus) -> str:
+    words = f"{order.status_text}"
+    if order.filled_qty:
+        words += f", filled {order.filled_qty}/{order.quantity}"
+        if order.avg_price is not None:
+            words += f" at {order.avg_price}"
+    if order.message:
+        words += f": {order.message}"
+    if row.broker_order_id is None:
+        words = f"Found at the broker as order {order.broker_order_id} by its tag; {words}"
+    return words[:1000]
+
+
+class Watcher:
+    """Polls on an interval; pauses while logged out; backs off after failures."""
+
+    def __init__(
+        self,
+        engine: OrderEngine,
+        repository: OrderRepository,
+        clock: Callable[[], datetime],
+        *,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.repository = repository
+        self.clock = clock
+        self.monotonic = monotonic or (lambda: asyncio.get_running_loop().time())
+        config = engine.config
+        self.reconciler = Reconciler(
+            repository, config.client_id, engine.broker.name, config.not_found_grace_s
+        )
+        self._poll_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._failures = 0
+        self._connection = Connection.CONNECTING
+        self._kill_switch_seen: object = None
+        self._last_snapshot_at: float | None = None
+        self._wake = asyncio.Event()
+
+    @property
+    def connection(self) -> Connection:
+        return self._connection
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def poll_soon(self) -> None:
+        """Poll now instead of at the end of the interval (after a submit, say)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self.poll_once()
+            delay = self.engine.config.poll_interval_s
+            if self._failures:
+                delay = min(self.engine.config.max_backoff_s, delay * 2 ** min(self._failures, 6))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def poll_once(self) -> PollCompleted:
+        """One poll. Never raises: a failure becomes a PollCompleted with ok=False."""
+        async with self._poll_lock:
+            started = self.monotonic()
+            try:
+                changes = await self._poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                return self._failed(error, started)
+            self._failures = 0
+            self._set_connection(Connection.CONNECTED)
+            done = PollCompleted(self.clock(), self.monotonic() - started, True, changes)
+            self.engine.events.emit(done)
+            return done
+
+    async def _poll(self) -> int:
+        engine = self.engine
+        timeout = engine.config.broker_timeout_s
+        await self._refresh_kill_switch()
+        book = await engine.workers.broker(timeout, engine.broker.order_book)
+        result = await engine.workers.db(
+            self.reconciler.reconcile, book, self.clock(), engine.in_flight()
+        )
+        for applied in result.applied:
+            engine.events.emit(OrderUpdated(applied.record, applied.transition))
+            self._alert_if_exit_failed(applied)
+        for order in result.unrecognised:
+            if order.status_text not in self.reconciler._warned_words:
+                self.reconciler._warned_words.add(order.status_text)
+                log.warning(
+                    "broker status %r of order %s is not known: row left as it was",
+                    order.status_text,
+                    order.broker_order_id,
+                )
+                engine.events.emit(
+                    Notice(
+                        Level.WARNING,
+                        f"The broker reports status '{order.status_text}' for order "
+                        f"{order.broker_order_id}, which this program does not know; "
+                        "the order is left as it was.",
+                    )
+                )
+        positions = await engine.workers.broker(timeout, engine.broker.positions)
+        await self._update_pnl(positions)
+        return len(result.applied)
+
+    async def _refresh_kill_switch(self) -> None:
+        """Honour a change made elsewhere (the command line) within one poll."""
+        state = await self.engine.workers.db(
+            self.repository.kill_switch, self.engine.config.client_id
+        )
+        key = (state.active, state.changed_at)
+        if self._kill_switch_seen is not None and key != self._kill_switch_seen:
+            self.engine.events.emit(KillSwitchChanged(self.engine.config.client_id, state))
+        self._kill_switch_seen = key
+
+    async def _update_pnl(self, positions: Sequence[BrokerPosition]) -> None:
+        realised = sum((p.realised_pnl for p in positions), Decimal(0))
+        unrealised = sum((p.unrealised_pnl for p in positions), Decimal(0))
+        now = self.clock()
+        self.engine.risk.update_pnl(PnlSnapshot(now, realised, unrealised))
+        views = tuple(
+            PositionView(
+                p.symbol,
+                p.exchange.value,
+                p.product.value,
+                p.quantity,
+                p.avg_price,
+                p.last_price,
+                p.pnl,
+            )
+            for p in positions
+        )
+        self.engine.events.emit(PnlUpdated(now, realised, unrealised, views))
+        tick = self.monotonic()
+        if self._last_snapshot_at is None or tick - self._last_snapshot_at >= SNAPSHOT_EVERY_S:
+            self._last_snapshot_at = tick
+            await self.engine.workers.db(
+                self.repository.add_pnl_snapshot,
+                self.engine.config.client_id,
+                now,
+                realised,
+                unrealised,
+            )
+
+    def _alert_if_exit_failed(self, applied: Applied) -> None:
+        record = applied.record
+        if (
+            record.status is OrderStatus.FAILED
+            and record.command.execution_type is ExecutionType.EXIT
+            and record.command.source is not Source.BROKER
+        ):
+            self.engine.events.emit(
+                Notice(
+                    Level.ERROR,
+                    f"EXIT order {record.command_id} for {record.command.symbol} FAILED "
+                    f"({record.tag}): {record.detail} Your position may still be open.",
+                )
+            )
+
+    def _failed(self, error: Exception, started: float) -> PollCompleted:
+        self._failures += 1
+        if isinstance(error, SessionExpired):
+            self._set_connection(Connection.LOGGED_OUT, error.message)
+            asyncio.get_running_loop().create_task(self._relogin())
+        else:
+            message = (
+                error.message
+                if isinstance(error, BrokerError)
+                else str(error) or type(error).__name__
+            )
+            if isinstance(error, TimeoutError):
+                message = f"no answer within {self.engine.config.broker_timeout_s:g} s"
+            if not isinstance(error, BrokerError | TimeoutError):
+                log.exception("poll failed")
+            else:
+                log.warning("poll failed: %s", message)
+            self._set_connection(Connection.DISCONNECTED, message)
+        failed = PollCompleted(
+            self.clock(),
+            self.monotonic() - started,
+            False,
+            0,
+            getattr(error, "message", str(error)),
+        )
+        self.engine.events.emit(failed)
+        return failed
+
+    async def _relogin(self) -> None:
+        self._set_connection(Connection.RECONNECTING, "logging in again")
+        try:
+            await self.engine.workers.broker(
+                self.engine.config.broker_timeout_s, self.engine.broker.login
+            )
+        except Exception as error:
+            message = getattr(error, "message", str(error))
+            self._set_connection(Connection.LOGGED_OUT, f"login failed: {message}")
+            return
+        self._failures = 0
+        self.poll_soon()
+
+    def _set_connection(self, state: Connection, message: str = "") -> None:
+        if state is self._connection:
+            return
+        self._connection = state
+        self.engine.events.emit(ConnectionChanged(state, message))

@@ -1,0 +1,109 @@
+"""The config file (TOML): what the trader set, read at start and written by Settings.
+
+Secrets never go here: credentials live in the OS keyring.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SHORTCUTS = {
+    "buy_ticket": "F1",
+    "sell_ticket": "F2",
+    "clear_ticket": "Esc",
+    "submit_ticket": "Return",
+    "kill_switch": "Ctrl+Shift+K",
+}
+
+
+class SettingsError(ValueError):
+    """The config file cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    broker: str = "paper"
+    client_id: str = "PAPER"
+    database_url: str | None = None
+    poll_interval_s: float = 1.0
+    broker_timeout_s: float = 10.0
+    not_found_grace_s: float = 30.0
+    daily_loss_limit: Decimal | None = Decimal("25000")
+    confirm_above_value: Decimal | None = Decimal("200000")
+    theme: str = "light"
+    default_strategy: str = "manual"
+    shortcuts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SHORTCUTS))
+
+    def to_toml(self) -> str:
+        data: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if value is None:
+                continue
+            data[key] = str(value) if isinstance(value, Decimal) else value
+        return tomli_w.dumps(data)
+
+
+_DECIMAL_FIELDS = {"daily_loss_limit", "confirm_above_value"}
+_FLOAT_FIELDS = {"poll_interval_s", "broker_timeout_s", "not_found_grace_s"}
+
+
+def load_settings(path: Path) -> Settings:
+    """Defaults when the file does not exist; a `SettingsError` when it cannot be read."""
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"{path}: {error}") from error
+    known = {f.name for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            log.warning("%s: unknown setting %r ignored", path, key)
+            continue
+        values[key] = _coerce(path, key, value)
+    if "shortcuts" in values:
+        values["shortcuts"] = DEFAULT_SHORTCUTS | dict(values["shortcuts"])
+    return replace(Settings(), **values)
+
+
+def _coerce(path: Path, key: str, value: Any) -> Any:
+    try:
+        if key in _DECIMAL_FIELDS:
+            amount = Decimal(str(value))
+            if amount <= 0:
+                raise SettingsError(f"{path}: {key} must be more than zero, not {value!r}")
+            return amount
+        if key in _FLOAT_FIELDS:
+            number = float(value)
+            if number <= 0:
+                raise SettingsError(f"{path}: {key} must be more than zero, not {value!r}")
+            return number
+    except (InvalidOperation, ValueError, TypeError) as error:
+        if isinstance(error, SettingsError):
+            raise
+        raise SettingsError(f"{path}: {key} must be a number, not {value!r}") from error
+    if key == "shortcuts":
+        if not isinstance(value, dict):
+            raise SettingsError(f"{path}: shortcuts must be a table")
+        return {str(k): str(v) for k, v in value.items()}
+    if not isinstance(value, str):
+        raise SettingsError(f"{path}: {key} must be text, not {value!r}")
+    return value
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write atomically: a crash mid-write never leaves half a config file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(settings.to_toml(), encoding="utf-8")
+    temporary.replace(path)
