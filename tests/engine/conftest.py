@@ -79,8 +79,8 @@ class Harness:
     clock: Callable[..., Any]
     config: EngineConfig
     paper_config: PaperConfig
-    runtimes: list[Runtime] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    runtimes: list[Runtime] = field(default_factory=list, repr=False)
+    events: list[Event] = field(default_factory=list, repr=False)
 
     def build(self, **config_changes: Any) -> Runtime:
         config = EngineConfig(**{**_config_fields(self.config), **config_changes})

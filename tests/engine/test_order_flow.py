@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from conftest import broker_orders_with_tag, statuses, ticket
 
-from trader_gui.brokers.paper_faults import PaperFault
 from trader_gui.domain.enums import OrderStatus, OrderType, Tag
 from trader_gui.engine.runtime import Runtime
 
@@ -53,7 +52,10 @@ async def test_blocked_order_fails_with_tag_and_sentence_and_nothing_is_sent(
     assert result.status is OrderStatus.FAILED
     assert result.tag is Tag.KILL_SWITCH_ACTIVE
     assert "Kill switch is on" in result.detail
-    assert statuses(runtime, order.command_id) == [CREATED, ("CREATED", "FAILED", "KILL_SWITCH_ACTIVE")]
+    assert statuses(runtime, order.command_id) == [
+        CREATED,
+        ("CREATED", "FAILED", "KILL_SWITCH_ACTIVE"),
+    ]
     assert runtime.broker.order_book() == []
 
 
@@ -85,7 +87,11 @@ async def test_broker_failure_found_by_the_watcher(runtime: Runtime, clock) -> N
     assert final.status is OrderStatus.FAILED
     assert final.tag is Tag.BROKER_REJECTED
     assert "margin" in final.detail.lower()
-    assert statuses(runtime, order.command_id)[-1] == ("SENT_TO_BROKER", "FAILED", "BROKER_REJECTED")
+    assert statuses(runtime, order.command_id)[-1] == (
+        "SENT_TO_BROKER",
+        "FAILED",
+        "BROKER_REJECTED",
+    )
 
 
 async def test_cancelled_at_broker_becomes_failed_broker_cancelled(runtime: Runtime, clock) -> None:

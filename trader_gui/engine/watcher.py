@@ -269,14 +269,15 @@ class Watcher:
         self._wake.set()
 
     async def _run(self) -> None:
+        """Wait, then poll; the runtime made the first poll itself before starting this."""
         while True:
-            await self.poll_once()
             delay = self.engine.config.poll_interval_s
             if self._failures:
                 delay = min(self.engine.config.max_backoff_s, delay * 2 ** min(self._failures, 6))
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
+            self._wake.clear()
+            await self.poll_once()
 
     async def poll_once(self) -> PollCompleted:
         """One poll. Never raises: a failure becomes a PollCompleted with ok=False."""
