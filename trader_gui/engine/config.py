@@ -18,3 +18,5 @@ class EngineConfig:
     daily_loss_limit: Decimal | None = None
     """A positive amount: ENTRY orders stop once today's P&L is at or below minus this."""
     broker_workers: int = 4
+    orders_per_second: int | None = 10
+    """The one order throttle per account; above 10 a second exchanges want an algo id."""

@@ -78,6 +78,15 @@ class PnlUpdated:
         return self.realised + self.unrealised
 
 
+@dataclass(frozen=True, slots=True)
+class OrdersQueued:
+    """Orders of an account waiting for the order throttle (0 when the queue has drained)."""
+
+    client_id: str
+    count: int
+    rate: int
+
+
 class Level(StrEnum):
     INFO = "info"
     WARNING = "warning"
@@ -92,7 +101,15 @@ class Notice:
     text: str
 
 
-Event = OrderUpdated | KillSwitchChanged | ConnectionChanged | PollCompleted | PnlUpdated | Notice
+Event = (
+    OrderUpdated
+    | KillSwitchChanged
+    | ConnectionChanged
+    | PollCompleted
+    | PnlUpdated
+    | Notice
+    | OrdersQueued
+)
 Handler = Callable[[Event], None]
 
 

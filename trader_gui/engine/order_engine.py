@@ -40,9 +40,11 @@ from trader_gui.engine.events import (
     KillSwitchChanged,
     Level,
     Notice,
+    OrdersQueued,
     OrderUpdated,
 )
 from trader_gui.engine.risk import RiskManager
+from trader_gui.engine.throttle import OrderThrottle
 from trader_gui.engine.workers import Workers
 from trader_gui.persistence.repository import Applied, OrderRepository, StatusChange
 
@@ -65,6 +67,7 @@ class OrderEngine:
         events: EventBus,
         clock: Callable[[], datetime],
         risk: RiskManager | None = None,
+        throttle: OrderThrottle | None = None,
     ) -> None:
         self.repository = repository
         self.broker = broker
@@ -75,7 +78,12 @@ class OrderEngine:
         self.clock = clock
         self.risk = risk or RiskManager(config.daily_loss_limit)
         self.blockers = Blockers(repository, catalog, self.risk, clock)
+        self.throttle = throttle or OrderThrottle(
+            config.orders_per_second, on_queue_change=self._report_queue
+        )
         self._account_locks: dict[str, asyncio.Lock] = {}
+        self._lock_waiters: dict[str, int] = {}
+        self._queue_shown: dict[str, int] = {}
         self._in_flight: set[str] = set()
         self._accepting = False
         self._closed = False
@@ -134,7 +142,15 @@ class OrderEngine:
                 raise RuntimeError(f"order {command.command_id} vanished after registering")
             log.info("order %s submitted again: answered with the first", command.command_id)
             return existing
-        async with self._account_lock(command.client_id):
+        client_id = command.client_id
+        self._lock_waiters[client_id] = self._lock_waiters.get(client_id, 0) + 1
+        async with self._account_lock(client_id):
+            self._lock_waiters[client_id] -= 1
+            await self.throttle.wait_for_slot(
+                client_id, lambda: self._lock_waiters.get(client_id, 0) + 1
+            )
+            if self._queue_shown.get(client_id):
+                self._report_queue(client_id, self._lock_waiters.get(client_id, 0))
             block = await self.workers.db(self.blockers.first_block, command)
             if block is not None:
                 log.info("order %s blocked: %s %s", command.command_id, block.tag, block.detail)
@@ -160,6 +176,7 @@ class OrderEngine:
             )
             if marked is None:
                 return await self._current(command.command_id)
+            self.throttle.take(client_id)
             self._in_flight.add(command.command_id)
         try:
             return await self._send(command)
@@ -380,6 +397,11 @@ class OrderEngine:
         return state
 
     # ---- helpers ----------------------------------------------------------------------------
+
+    def _report_queue(self, client_id: str, count: int) -> None:
+        """Tell the window how many orders wait for the throttle, until the queue is empty."""
+        self._queue_shown[client_id] = count
+        self.events.emit(OrdersQueued(client_id, count, self.config.orders_per_second or 0))
 
     def _account_lock(self, client_id: str) -> asyncio.Lock:
         return self._account_locks.setdefault(client_id, asyncio.Lock())
