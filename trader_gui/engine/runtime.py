@@ -17,6 +17,7 @@ from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.market_time import utc_now
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.events import Event, EventBus, OrderUpdated, PollCompleted
+from trader_gui.engine.flatten import Flattener, FlattenReport
 from trader_gui.engine.order_engine import OrderEngine
 from trader_gui.engine.recovery import fail_interrupted
 from trader_gui.engine.risk import RiskManager
@@ -56,6 +57,7 @@ class Runtime:
             risk=RiskManager(config.daily_loss_limit),
         )
         self.watcher = Watcher(self.engine, repository, clock)
+        self.flattener = Flattener(self.engine, self.watcher)
         self._unsubscribe: Callable[[], None] | None = None
         self._started = False
         self._stopped = False
@@ -81,6 +83,10 @@ class Runtime:
             log.warning("broker not reachable at start: orders wait for the first good poll")
             self._unsubscribe = self.events.subscribe(self._open_on_first_good_poll)
         self.watcher.start()
+
+    async def kill_and_flatten(self, *, by: str, reason: str = "") -> FlattenReport:
+        """Kill switch on, every open order cancelled, every position squared off."""
+        return await self.flattener.kill_and_flatten(by=by, reason=reason)
 
     def _open_on_first_good_poll(self, event: Event) -> None:
         if isinstance(event, PollCompleted) and event.ok and not self.engine.accepting:

@@ -262,6 +262,22 @@ class OrderRepository:
         with self.engine.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 
+    def orders_for_symbol(
+        self, client_id: str, exchange: Exchange, symbol: str
+    ) -> list[OrderRecord]:
+        """Every order of the account in one instrument: a flatten books exits from it."""
+        query = (
+            select(ORDERS)
+            .where(
+                ORDERS.c.client_id == client_id,
+                ORDERS.c.exchange == exchange.value,
+                ORDERS.c.symbol == symbol,
+            )
+            .order_by(ORDERS.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
     def blocked(self, client_id: str, since: datetime) -> list[OrderRecord]:
         """Orders stopped in step 2 since a time, newest first."""
         query = (
