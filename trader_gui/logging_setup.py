@@ -44,6 +44,8 @@ def stop_logging() -> None:
     global _listener
     if _listener is not None:
         _listener.stop()
+        for handler in _listener.handlers:
+            handler.close()
         _listener = None
         for handler in logging.getLogger().handlers[:]:
             if isinstance(handler, logging.handlers.QueueHandler):

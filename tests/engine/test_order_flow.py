@@ -103,7 +103,7 @@ async def test_cancelled_at_broker_becomes_failed_broker_cancelled(runtime: Runt
     sentence = await runtime.engine.cancel(order.command_id)
     await runtime.watcher.poll_once()
 
-    assert "sent" in sentence
+    assert sentence.ok, sentence.sentence
     final = runtime.repository.get(order.command_id)
     assert (final.status, final.tag) == (OrderStatus.FAILED, Tag.BROKER_CANCELLED)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trader_gui.domain.market_time import utc_now
+from trader_gui.domain.market_time import IST, utc_now
 from trader_gui.engine.assembly import LaunchOptions, database_url, open_repository
 from trader_gui.paths import AppPaths
 from trader_gui.settings import Settings
@@ -27,7 +27,7 @@ def run_kill_switch(args: Any, settings: Settings, paths: AppPaths, options: Lau
     finally:
         repository.close()
     word = "ON" if state.active else "OFF"
-    since = f" since {state.changed_at:%Y-%m-%d %H:%M:%S} UTC by {state.changed_by}"
+    since = f" since {state.changed_at.astimezone(IST):%Y-%m-%d %H:%M:%S} IST by {state.changed_by}"
     reason = f": {state.reason}" if state.reason else ""
     print(
         f"kill switch for {client_id}: {word}{since if state.changed_by != 'default' else ''}{reason}"

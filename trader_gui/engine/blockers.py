@@ -15,7 +15,7 @@ from datetime import datetime
 
 from trader_gui.domain.enums import ExecutionType, OrderStatus, Product, Tag
 from trader_gui.domain.instruments import InstrumentCatalog
-from trader_gui.domain.market_time import trading_day_start
+from trader_gui.domain.market_time import IST, trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.validation import summarise, validate_command
 from trader_gui.engine.risk import RiskManager
@@ -65,7 +65,7 @@ class Blockers:
         why = f" ({state.reason})" if state.reason else ""
         return Block(
             Tag.KILL_SWITCH_ACTIVE,
-            f"Kill switch is on since {state.changed_at:%H:%M:%S} UTC, set by {state.changed_by}"
+            f"Kill switch is on since {state.changed_at.astimezone(IST):%H:%M:%S} IST, set by {state.changed_by}"
             f"{why}: no new ENTRY orders; EXIT orders and cancels still go.",
         )
 

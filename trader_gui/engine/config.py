@@ -18,5 +18,7 @@ class EngineConfig:
     daily_loss_limit: Decimal | None = None
     """A positive amount: ENTRY orders stop once today's P&L is at or below minus this."""
     broker_workers: int = 4
+    max_slices_per_ticket: int | None = None
+    """Kite takes at most 10 slices of one ticket; None leaves it to the broker."""
     orders_per_second: int | None = 10
     """The one order throttle per account; above 10 a second exchanges want an algo id."""

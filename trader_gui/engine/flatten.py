@@ -88,9 +88,9 @@ class Flattener:
                 return report
             exits = []
             for command in await self._exit_commands(positions):
-                record = await engine.submit(command)
-                report.exits[record.command_id] = record
-                exits.append(record.command_id)
+                for record in await engine.submit_ticket(command):  # sliced like any ticket
+                    report.exits[record.command_id] = record
+                    exits.append(record.command_id)
             await self._wait_terminal(exits, report.exits)
         positions = await self._open_positions()
         report.still_open = [f"{p.quantity:+d} {p.symbol} ({p.product})" for p in positions]
@@ -103,9 +103,9 @@ class Flattener:
             r for r in records if r.command.source is not Source.FLATTEN and r.broker_order_id
         ]
         for record in targets:
-            sentence = await engine.cancel(record.command_id)
-            if "refused" in sentence or "no answer" in sentence:
-                report.cancel_failures.append(sentence)
+            result = await engine.cancel(record.command_id)
+            if not result.ok:
+                report.cancel_failures.append(result.sentence)
             else:
                 report.cancelled.append(record.command_id)
         await self._wait_terminal([r.command_id for r in targets], {})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.prices import is_on_tick
+from trader_gui.domain.slicing import plan_slices
 from trader_gui.engine.blockers import Blockers
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.events import (
@@ -49,6 +51,14 @@ from trader_gui.engine.workers import Workers
 from trader_gui.persistence.repository import Applied, OrderRepository, StatusChange
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The answer to a cancel or modify: whether the broker took it, and the sentence to show."""
+
+    ok: bool
+    sentence: str
 
 
 class EngineClosedError(Exception):
@@ -118,6 +128,40 @@ class OrderEngine:
         return frozenset(self._in_flight)
 
     # ---- the six steps ----------------------------------------------------------------------
+
+    async def submit_ticket(self, command: OrderCommand) -> list[OrderRecord]:
+        """A ticket from any path: sliced at the freeze quantity, each child through the steps.
+
+        A ticket the broker could not take in its slice limit is recorded FAILED with the
+        reason, and nothing is sent.
+        """
+        instrument = self.catalog.get(command.exchange, command.symbol)
+        plan = plan_slices(command, instrument, self.config.max_slices_per_ticket)
+        if plan.refusal is not None:
+            return [await self._refuse(command, Tag.VALIDATION_FAILED, plan.refusal)]
+        if plan.is_sliced:
+            log.info(
+                "ticket %s sliced into %d orders at the freeze quantity",
+                command.command_id,
+                len(plan.children),
+            )
+        return [await self.submit(child) for child in plan.children]
+
+    async def _refuse(self, command: OrderCommand, tag: Tag, detail: str) -> OrderRecord:
+        """Register and fail at once: the trader sees the ticket and why it did not go."""
+        if await self._write_create(command) is None:
+            return await self._current(command.command_id)
+        failed = await self._write(
+            StatusChange(
+                command.command_id,
+                OrderStatus.FAILED,
+                self.clock(),
+                tag=tag,
+                detail=detail,
+                expect_from=OrderStatus.CREATED,
+            )
+        )
+        return failed.record if failed else await self._current(command.command_id)
 
     async def submit(self, command: OrderCommand) -> OrderRecord:
         """Run steps 1 to 5; returns the row as it stands after step 5 (or the block)."""
@@ -305,25 +349,32 @@ class OrderEngine:
 
     # ---- cancel and modify: never blocked -------------------------------------------------
 
-    async def cancel(self, command_id: str) -> str:
-        """Ask the broker to cancel. Returns the sentence to show; the watcher records the end."""
+    async def cancel(self, command_id: str) -> ActionResult:
+        """Ask the broker to cancel; the watcher records the end. Never blocked by anything."""
         record = await self._current(command_id)
         if record.is_terminal:
-            return f"Order {command_id} is already {record.status}; nothing to cancel."
+            return ActionResult(
+                False, f"Order {command_id} is already {record.status}; nothing to cancel."
+            )
         if record.broker_order_id is None:
-            return (
+            return ActionResult(
+                False,
                 f"Order {command_id} has no broker order id yet; it can be cancelled once the "
-                "broker confirms it."
+                "broker confirms it.",
             )
         try:
             await self.workers.broker(
                 self.config.broker_timeout_s, self.broker.cancel_order, record.broker_order_id
             )
         except BrokerError as error:
-            return f"Cancel of {command_id} refused by the broker: {error.message}"
+            return ActionResult(
+                False, f"Cancel of {command_id} refused by the broker: {error.message}"
+            )
         except TimeoutError:
-            return f"Cancel of {command_id}: no answer from the broker yet; check its status."
-        return f"Cancel of {command_id} sent to the broker."
+            return ActionResult(
+                False, f"Cancel of {command_id}: no answer from the broker yet; check its status."
+            )
+        return ActionResult(True, f"Cancel of {command_id} sent to the broker.")
 
     async def modify(
         self,
@@ -332,19 +383,24 @@ class OrderEngine:
         quantity: int | None = None,
         price: Decimal | None = None,
         trigger_price: Decimal | None = None,
-    ) -> str:
+    ) -> ActionResult:
         record = await self._current(command_id)
         if record.is_terminal or record.broker_order_id is None:
-            return f"Order {command_id} is not open at the broker; it cannot be modified."
+            return ActionResult(
+                False, f"Order {command_id} is not open at the broker; it cannot be modified."
+            )
         instrument = self.catalog.get(record.command.exchange, record.command.symbol)
         if instrument is not None:
             if quantity is not None and (quantity <= 0 or quantity % instrument.lot_size):
-                return (
-                    f"Quantity {quantity} is not a whole number of lots of {instrument.lot_size}."
+                return ActionResult(
+                    False,
+                    f"Quantity {quantity} is not a whole number of lots of {instrument.lot_size}.",
                 )
             for label, value in (("Price", price), ("Trigger", trigger_price)):
                 if value is not None and not is_on_tick(value, instrument.tick_size):
-                    return f"{label} {value} is not on the tick of {instrument.tick_size}."
+                    return ActionResult(
+                        False, f"{label} {value} is not on the tick of {instrument.tick_size}."
+                    )
         try:
             await self.workers.broker(
                 self.config.broker_timeout_s,
@@ -353,11 +409,19 @@ class OrderEngine:
                 quantity=quantity,
                 price=price,
                 trigger_price=trigger_price,
+                # a protected SL-M is a SL-LIMIT at the broker: re-protect it at the new trigger
+                order_type=OrderType.SL_M
+                if record.command.order_type is OrderType.SL_M and trigger_price is not None
+                else None,
             )
         except BrokerError as error:
-            return f"Modify of {command_id} refused by the broker: {error.message}"
+            return ActionResult(
+                False, f"Modify of {command_id} refused by the broker: {error.message}"
+            )
         except TimeoutError:
-            return f"Modify of {command_id}: no answer from the broker yet; check its status."
+            return ActionResult(
+                False, f"Modify of {command_id}: no answer from the broker yet; check its status."
+            )
         parts = [
             f"{name} {value}"
             for name, value in (
@@ -376,7 +440,7 @@ class OrderEngine:
                 expect_from=OrderStatus.SENT_TO_BROKER,
             )
         )
-        return f"Modify of {command_id} sent to the broker."
+        return ActionResult(True, f"Modify of {command_id} sent to the broker.")
 
     # ---- kill switch ------------------------------------------------------------------------
 

@@ -248,6 +248,7 @@ class Watcher:
         self._kill_switch_seen: object = None
         self._last_snapshot_at: float | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     @property
     def connection(self) -> Connection:
@@ -258,11 +259,20 @@ class Watcher:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="watcher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the loop for good.
+
+        A flag as well as a cancel: on Python 3.11 `asyncio.wait_for` can swallow a cancel
+        that lands in the same loop turn as its result, and the loop would poll on.
+        """
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
+        if task is not None and not task.cancelled():
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                task.result()
 
     def poll_soon(self) -> None:
         """Poll now instead of at the end of the interval (after a submit, say)."""
@@ -270,13 +280,15 @@ class Watcher:
 
     async def _run(self) -> None:
         """Wait, then poll; the runtime made the first poll itself before starting this."""
-        while True:
+        while not self._stopping:
             delay = self.engine.config.poll_interval_s
             if self._failures:
                 delay = min(self.engine.config.max_backoff_s, delay * 2 ** min(self._failures, 6))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
+            if self._stopping:
+                return
             await self.poll_once()
 
     async def poll_once(self) -> PollCompleted:
