@@ -1,0 +1,62 @@
+"""The real window over the real engine: SQLite under tmp_path, the paper broker, offscreen Qt.
+
+asyncio runs on a qasync loop marked as running for the whole test, so the engine's
+coroutines make progress whenever Qt processes events: `qtbot.waitUntil` and
+`qtbot.waitSignal` drive everything, and no test sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from trader_gui.ui.qt_guard import ensure_safe_refcounts
+
+ensure_safe_refcounts()
+
+from ui_support import Terminal, TerminalFactory  # noqa: E402
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop that counts as running while the test runs Qt's event processing."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    deadline = loop.time() + 5
+    while any(not task.done() for task in pending) and loop.time() < deadline:
+        qapp.processEvents()
+    asyncio.events._set_running_loop(None)
+    # qasync's stop() would call QApplication.exit() with no exec() running, which makes
+    # every later local event loop (pytest-qt's waits) return at once: mark it stopped instead.
+    loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def terminals(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> Iterator[TerminalFactory]:
+    factory = TerminalFactory(qtbot, tmp_path)
+    yield factory
+    for terminal in factory.opened:
+        factory.close(terminal)
+
+
+@pytest.fixture
+def terminal(terminals: TerminalFactory) -> Terminal:
+    return terminals.open()

@@ -1,0 +1,136 @@
+"""The orders model: keyed rows changed in place, one insert for the history, sound for Qt."""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from ui_support import Terminal
+
+from trader_gui.domain.enums import (
+    Exchange,
+    ExecutionType,
+    OrderStatus,
+    OrderType,
+    Product,
+    Side,
+    Tag,
+)
+from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.ui.columns import RAW_ROLE, SORT_ROLE
+from trader_gui.ui.orders_model import OPEN_STATUSES, OrdersFilter, OrdersModel
+
+START = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+
+
+def record(number: int, **changes: Any) -> OrderRecord:
+    command = OrderCommand(
+        command_id=f"C{number:019d}",
+        client_id="PAPER",
+        symbol="SBIN" if number % 2 else "INFY",
+        exchange=Exchange.NSE,
+        side=Side.BUY if number % 3 else Side.SELL,
+        quantity=1 + number % 7,
+        order_type=OrderType.LIMIT,
+        product=Product.MIS,
+        strategy=f"s{number % 4}",
+        execution_type=ExecutionType.ENTRY,
+        price=Decimal("965.05"),
+    )
+    at = START + timedelta(milliseconds=number)
+    base = OrderRecord(
+        command=command, status=OrderStatus.SENT_TO_BROKER, created_at=at, updated_at=at
+    )
+    return replace(base, **changes)
+
+
+def test_model_passes_the_qt_model_tester(qtmodeltester: Any) -> None:
+    model = OrdersModel()
+    model.load([record(n) for n in range(5)])
+    model.upsert(record(7, status=OrderStatus.FAILED, tag=Tag.KILL_SWITCH_ACTIVE, detail="off"))
+    model.upsert(record(2, status=OrderStatus.EXECUTED, filled_qty=3, avg_price=Decimal("965")))
+    qtmodeltester.check(model, force_py=True)
+    qtmodeltester.check(OrdersFilter(model), force_py=True)
+
+
+def test_history_loads_with_one_insert_and_updates_touch_one_row(qtbot: Any) -> None:
+    model = OrdersModel()
+    inserts: list[tuple[int, int]] = []
+    changes: list[tuple[int, int]] = []
+    resets: list[bool] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserts.append((first, last)))
+    model.dataChanged.connect(lambda top, bottom, *_: changes.append((top.row(), bottom.row())))
+    model.modelReset.connect(lambda: resets.append(True))
+
+    history = [record(n) for n in range(10_000)]
+    started = time.perf_counter()
+    model.load(history)
+    assert time.perf_counter() - started < 1.0
+    assert inserts == [(0, 9_999)]
+
+    model.upsert(replace(history[1234], status=OrderStatus.EXECUTED, filled_qty=2))
+    model.upsert(record(10_000))
+    assert changes == [(1234, 1234)]
+    assert inserts == [(0, 9_999), (10_000, 10_000)]
+    assert resets == []
+    status = model.column_index("status")
+    assert model.index(1234, status).data() == "EXECUTED"
+    assert model.index(1234, status).data(Qt.ItemDataRole.BackgroundRole) is not None
+
+
+def test_a_late_history_row_never_overwrites_a_newer_live_step() -> None:
+    model = OrdersModel()
+    live = record(1, status=OrderStatus.EXECUTED, updated_at=START + timedelta(seconds=5))
+    model.upsert(live)
+    model.load([record(1), record(2)])
+    assert model.get(live.command_id) == live
+    assert model.rowCount() == 2
+
+
+def test_filters_search_and_sort(qtbot: Any) -> None:
+    model = OrdersModel()
+    model.load([record(n) for n in range(20)])
+    model.upsert(
+        record(3, status=OrderStatus.FAILED, tag=Tag.DUPLICATE_ORDER_BLOCKED, detail="twin X")
+    )
+    proxy = OrdersFilter(model)
+    proxy.sort(model.column_index("time"), Qt.SortOrder.DescendingOrder)
+    assert proxy.record_at(0).command_id == record(19).command_id
+
+    proxy.set_statuses({OrderStatus.FAILED})
+    assert proxy.rowCount() == 1
+    proxy.set_statuses(OPEN_STATUSES)
+    assert proxy.rowCount() == 19
+    proxy.set_statuses(None)
+    proxy.set_strategy("s1")
+    assert {proxy.record_at(r).command.strategy for r in range(proxy.rowCount())} == {"s1"}
+    proxy.set_strategy(None)
+    proxy.set_search("duplicate twin")
+    assert proxy.rowCount() == 1
+    proxy.set_search("infy")
+    assert proxy.rowCount() == 10
+    price = model.index(0, model.column_index("price"))
+    assert price.data() == "965.05"
+    assert price.data(SORT_ROLE) == 965.05
+    assert price.data(RAW_ROLE) == Decimal("965.05")
+
+
+def test_csv_export_writes_the_rows_shown(terminal: Terminal, tmp_path: Path) -> None:
+    panel = terminal.window.orders
+    panel.load([record(n) for n in range(6)])
+    panel.search.setText("SBIN")
+    path = tmp_path / "orders.csv"
+    assert panel.export_csv(path) == 3
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["symbol"] for row in rows] == ["SBIN"] * 3
+    assert rows[0]["price"] == "965.05"
+    assert rows[0]["status"] == "SENT_TO_BROKER"
+    assert rows[0]["time"].startswith("2026-11-25")
+    assert panel.count_label.text() == "3 of 6 orders · 6 open"

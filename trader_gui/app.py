@@ -1,0 +1,197 @@
+"""The window's composition root: Qt application, one qasync loop, the engine, the window.
+
+Everything runs on one asyncio loop driven by Qt (qasync). Broker calls and database commits
+already run on the engine's worker threads, so the window keeps painting while they wait.
+On close, the window stops the engine (watcher, worker threads, files) before the loop ends,
+and anything left over is cancelled here: no task and no thread outlive `run_window`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import logging.handlers
+import queue
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from trader_gui.engine.assembly import LaunchOptions, build_runtime
+from trader_gui.paths import AppPaths
+from trader_gui.settings import Settings
+from trader_gui.ui.qt_guard import ensure_safe_refcounts
+
+log = logging.getLogger(__name__)
+
+LOG_BYTES = 5_000_000
+LOG_BACKUPS = 5
+
+
+def start_file_logging(paths: AppPaths) -> logging.handlers.QueueListener:
+    """Log records go through a queue, so file writes never run on the window's thread."""
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.handlers.RotatingFileHandler(
+        paths.log_file, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
+    file_handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s")
+    )
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, file_handler, respect_handler_level=True)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(logging.handlers.QueueHandler(records))
+    listener.start()
+    return listener
+
+
+def stop_file_logging(listener: logging.handlers.QueueListener) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.handlers.QueueHandler):
+            root.removeHandler(handler)
+    listener.stop()
+    for handler in listener.handlers:
+        handler.close()
+
+
+class ErrorReporter:
+    """sys.excepthook and the loop's exception handler: log it, tell the trader a sentence,
+    keep running. Never a traceback on screen."""
+
+    def __init__(self) -> None:
+        self.show: Callable[[str], None] | None = None
+        self._previous = sys.excepthook
+        self._previous_thread = threading.excepthook
+
+    def install(self) -> None:
+        sys.excepthook = self.excepthook
+        threading.excepthook = self.thread_excepthook
+
+    def uninstall(self) -> None:
+        sys.excepthook = self._previous
+        threading.excepthook = self._previous_thread
+
+    def excepthook(
+        self,
+        kind: type[BaseException],
+        error: BaseException,
+        trace: TracebackType | None,
+    ) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            self._previous(kind, error, trace)
+            return
+        log.critical("unexpected error", exc_info=(kind, error, trace))
+        self._tell(f"{kind.__name__}: {error}")
+
+    def thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit or args.exc_value is None:
+            return
+        log.critical(
+            "unexpected error in thread %s",
+            args.thread.name if args.thread else "?",
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        message = context.get("message", "unexpected error in the event loop")
+        if isinstance(error, BaseException):
+            log.error("%s", message, exc_info=error)
+            self._tell(f"{type(error).__name__}: {error}")
+        else:
+            log.error("%s", message)
+
+    def _tell(self, sentence: str) -> None:
+        if self.show is not None:
+            try:
+                self.show(sentence)
+            except Exception:
+                log.exception("could not show an error to the trader")
+
+
+def run_window(
+    settings: Settings, paths: AppPaths, options: LaunchOptions, *, config_path: Path
+) -> int:
+    """Run the window until the trader closes it; the process exit code."""
+    paths.ensure()
+    listener = start_file_logging(paths)
+    ensure_safe_refcounts()  # before the first Qt call (it logs when it applies)
+    import qasync
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from trader_gui.ui.bridge import EngineBridge
+    from trader_gui.ui.main_window import MainWindow
+
+    reporter = ErrorReporter()
+    reporter.install()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("trader-gui")
+    app.setApplicationDisplayName("trader-gui")
+    app.setQuitOnLastWindowClosed(False)  # the window ends the loop itself, after shutdown
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loop.set_exception_handler(reporter.loop_exception)
+    try:
+        try:
+            runtime = build_runtime(settings, paths, options)
+        except Exception as error:
+            log.exception("cannot start")
+            QMessageBox.critical(None, "trader-gui cannot start", f"{error}")
+            return 1
+
+        async def main() -> int:
+            bridge = EngineBridge(runtime)
+            window = MainWindow(bridge, settings, paths=paths, config_path=config_path)
+            reporter.show = window.show_internal_error
+            ticker, previous_sigint = _close_on_sigint(window)
+            window.show()
+            window.start()
+            try:
+                await window.shutdown_done.wait()
+            finally:
+                ticker.stop()
+                with contextlib.suppress(ValueError, TypeError):
+                    signal.signal(signal.SIGINT, previous_sigint)
+                reporter.show = None
+                window.deleteLater()
+            return 0
+
+        return int(loop.run_until_complete(main()))
+    finally:
+        _cancel_leftovers(loop)
+        loop.close()
+        asyncio.set_event_loop(None)
+        reporter.uninstall()
+        log.info("window closed")
+        stop_file_logging(listener)
+
+
+def _close_on_sigint(window: Any) -> tuple[Any, Any]:
+    """Ctrl+C in the terminal closes the window the normal way (with its confirmation)."""
+    from PySide6.QtCore import QTimer
+
+    previous = signal.getsignal(signal.SIGINT)
+    with contextlib.suppress(ValueError):  # not the main thread: no signal handling
+        signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.close))
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: None)  # lets Python run its signal handlers
+    ticker.start(250)
+    return ticker, previous
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    if not pending:
+        return
+    log.warning("%d tasks still running at exit: cancelling them", len(pending))
+    for task in pending:
+        task.cancel()
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))

@@ -1,0 +1,255 @@
+"""The one door between widgets and the engine.
+
+Engine events (plain dataclasses on the loop thread) come out as Qt signals; the trader's
+intent (submit, cancel, modify, kill switch) and every read go in as coroutines. Reads run on
+the engine's database thread (`workers.db`) and quotes on its broker threads, so the window's
+thread never waits on a commit or a broker. Widgets never see the repository or the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from PySide6.QtCore import QObject, Signal
+
+from trader_gui.domain.enums import Exchange
+from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.market_time import trading_day_start
+from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.transitions import Transition
+from trader_gui.engine.events import (
+    Connection,
+    ConnectionChanged,
+    Event,
+    KillSwitchChanged,
+    Level,
+    Notice,
+    OrderUpdated,
+    PnlUpdated,
+    PollCompleted,
+)
+from trader_gui.engine.order_engine import ActionResult
+from trader_gui.engine.runtime import Runtime
+
+log = logging.getLogger(__name__)
+notice_log = logging.getLogger("trader_gui.notice")
+
+_NOTICE_LEVELS = {
+    Level.INFO: logging.INFO,
+    Level.WARNING: logging.WARNING,
+    Level.ERROR: logging.ERROR,
+}
+HISTORY_LIMIT = 50_000
+"""Most orders loaded into the table at start (newest kept)."""
+
+
+class EngineBridge(QObject):
+    order_updated = Signal(object, object)
+    """(OrderRecord, Transition) after each committed step of an order."""
+    kill_switch_changed = Signal(object)
+    """KillSwitchState"""
+    connection_changed = Signal(object)
+    """ConnectionChanged"""
+    poll_completed = Signal(object)
+    """PollCompleted"""
+    pnl_updated = Signal(object)
+    """PnlUpdated"""
+    notice = Signal(object)
+    """Notice: a sentence for the trader."""
+    busy_changed = Signal(bool)
+    """True while at least one ticket is in steps 1-5."""
+    ready_changed = Signal(bool)
+    """True once recovery and the first reconcile are done and tickets are taken."""
+
+    def __init__(self, runtime: Runtime, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._runtime = runtime
+        self._submitting = 0
+        self._ready = False
+        self._stopped = False
+        self._unsubscribe = runtime.events.subscribe(self._on_event)
+
+    # ---- facts the window shows -------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str:
+        return self._runtime.config.client_id
+
+    @property
+    def broker_name(self) -> str:
+        return str(self._runtime.broker.name)
+
+    @property
+    def catalog(self) -> InstrumentCatalog:
+        return self._runtime.catalog
+
+    @property
+    def connection(self) -> Connection:
+        return self._runtime.watcher.connection
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready
+
+    @property
+    def is_busy(self) -> bool:
+        return self._submitting > 0
+
+    @property
+    def daily_loss_limit(self) -> Decimal | None:
+        return self._runtime.engine.risk.daily_loss_limit
+
+    def set_daily_loss_limit(self, limit: Decimal | None) -> None:
+        """Applies at once: the risk manager reads it on the next ENTRY."""
+        self._runtime.engine.risk.daily_loss_limit = limit
+        log.info("daily loss limit set to %s from the window", limit)
+
+    def room_left(self) -> Decimal | None:
+        return self._runtime.engine.risk.room_left()
+
+    def now(self) -> datetime:
+        return self._runtime.clock()
+
+    # ---- running ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover and reconcile; tickets are taken once the engine says it is ready."""
+        await self._runtime.start()
+        self._check_ready()
+
+    async def shutdown(self) -> None:
+        """Stop the engine (watcher, running steps, threads, files). Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._unsubscribe()
+        self._ready = False
+        await self._runtime.stop()
+
+    # ---- the trader's intent ----------------------------------------------------------------
+
+    async def submit(self, command: OrderCommand) -> list[OrderRecord]:
+        """Steps 1-5 for a ticket: one order, or one per slice when the engine slices tickets
+        above the freeze quantity. Raises EngineClosedError (with its sentence) when no ticket
+        is taken."""
+        engine = self._runtime.engine
+        self._set_busy(+1)
+        try:
+            records = await engine.submit_ticket(command)
+        finally:
+            self._set_busy(-1)
+        self._runtime.watcher.poll_soon()
+        return records
+
+    async def kill_and_flatten(self, *, reason: str = "") -> str:
+        """Kill switch on, every open order cancelled, every position squared off at market.
+        Returns the engine's summary sentence (it also arrives as a notice)."""
+        self._set_busy(+1)
+        try:
+            report = await self._runtime.kill_and_flatten(by="trader", reason=reason)
+        finally:
+            self._set_busy(-1)
+        return str(report.summary())
+
+    def _set_busy(self, change: int) -> None:
+        was_busy = self._submitting > 0
+        self._submitting += change
+        if (self._submitting > 0) != was_busy:
+            self.busy_changed.emit(self._submitting > 0)
+
+    async def cancel(self, command_id: str) -> ActionResult:
+        result = await self._runtime.engine.cancel(command_id)
+        self._runtime.watcher.poll_soon()
+        return result
+
+    async def modify(
+        self,
+        command_id: str,
+        *,
+        quantity: int | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> ActionResult:
+        result = await self._runtime.engine.modify(
+            command_id, quantity=quantity, price=price, trigger_price=trigger_price
+        )
+        self._runtime.watcher.poll_soon()
+        return result
+
+    async def set_kill_switch(self, active: bool, *, reason: str = "") -> KillSwitchState:
+        return await self._runtime.engine.set_kill_switch(active, by="trader", reason=reason)
+
+    # ---- reads (database thread) ------------------------------------------------------------
+
+    async def kill_switch(self) -> KillSwitchState:
+        return await self._runtime.engine.kill_switch()
+
+    async def orders(self, limit: int = HISTORY_LIMIT) -> list[OrderRecord]:
+        """The account's orders, oldest first (the newest `limit` of them)."""
+        rows = await self._runtime.workers.db(
+            self._runtime.repository.orders, self.client_id, limit=limit, newest_first=True
+        )
+        rows.reverse()
+        return rows
+
+    async def open_orders(self) -> list[OrderRecord]:
+        return await self._runtime.workers.db(self._runtime.repository.non_terminal, self.client_id)
+
+    async def transitions(self, command_id: str) -> list[Transition]:
+        return await self._runtime.workers.db(self._runtime.repository.transitions, command_id)
+
+    async def blocked_today(self) -> list[OrderRecord]:
+        """Orders stopped in step 2 since midnight IST, newest first."""
+        return await self._runtime.workers.db(
+            self._runtime.repository.blocked, self.client_id, trading_day_start(self.now())
+        )
+
+    async def pnl_history(self) -> list[tuple[datetime, Decimal]]:
+        """Today's stored P&L snapshots (total), oldest first."""
+        return await self._runtime.workers.db(
+            self._runtime.repository.pnl_snapshots,
+            self.client_id,
+            trading_day_start(self.now()),
+        )
+
+    # ---- quotes (broker thread) -------------------------------------------------------------
+
+    async def last_prices(
+        self, keys: Sequence[tuple[Exchange, str]]
+    ) -> dict[tuple[Exchange, str], Decimal]:
+        """Last traded prices; unknown keys are left out. Raises on a broker failure."""
+        return await self._runtime.workers.broker(
+            self._runtime.config.broker_timeout_s, self._runtime.broker.quotes, list(keys)
+        )
+
+    async def last_price(self, exchange: Exchange, symbol: str) -> Decimal | None:
+        return (await self.last_prices([(exchange, symbol)])).get((exchange, symbol))
+
+    # ---- events -----------------------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, OrderUpdated):
+            self.order_updated.emit(event.record, event.transition)
+        elif isinstance(event, PollCompleted):
+            self.poll_completed.emit(event)
+            self._check_ready()
+        elif isinstance(event, PnlUpdated):
+            self.pnl_updated.emit(event)
+        elif isinstance(event, KillSwitchChanged):
+            if event.client_id == self.client_id:
+                self.kill_switch_changed.emit(event.state)
+        elif isinstance(event, ConnectionChanged):
+            self.connection_changed.emit(event)
+        elif isinstance(event, Notice):
+            notice_log.log(_NOTICE_LEVELS.get(event.level, logging.INFO), "%s", event.text)
+            self.notice.emit(event)
+
+    def _check_ready(self) -> None:
+        ready = self._runtime.ready.is_set() and not self._stopped
+        if ready != self._ready:
+            self._ready = ready
+            self.ready_changed.emit(ready)

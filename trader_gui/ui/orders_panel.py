@@ -1,0 +1,376 @@
+"""The orders dock: the live table, its filters, cancel and modify, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trader_gui.domain.enums import OrderStatus
+from trader_gui.domain.order import OrderRecord
+from trader_gui.domain.transitions import Transition
+from trader_gui.ui.bridge import EngineBridge
+from trader_gui.ui.columns import export_text
+from trader_gui.ui.modify_dialog import ModifyDialog
+from trader_gui.ui.orders_model import OPEN_STATUSES, OrdersFilter, OrdersModel
+from trader_gui.ui.tasks import TaskKeeper
+from trader_gui.ui.widgets import fit_columns
+
+log = logging.getLogger(__name__)
+
+STATUS_FILTERS: tuple[tuple[str, frozenset[OrderStatus] | None], ...] = (
+    ("All statuses", None),
+    ("Open", OPEN_STATUSES),
+    ("Executed", frozenset({OrderStatus.EXECUTED})),
+    ("Failed", frozenset({OrderStatus.FAILED})),
+    ("Created", frozenset({OrderStatus.CREATED})),
+    ("Sent to broker", frozenset({OrderStatus.SENT_TO_BROKER})),
+)
+ALL_STRATEGIES = "All strategies"
+COLUMN_SAMPLES = {
+    "time": "00:00:00.000",
+    "symbol": "BANKNIFTY29DEC26FUT",
+    "side": "SELL",
+    "quantity": "10,000",
+    "order_type": "MARKET",
+    "price": "25,000.05",
+    "trigger_price": "25,000.05",
+    "status": "SENT_TO_BROKER",
+    "broker_status": "TRIGGER_PENDING",
+    "filled_qty": "10,000",
+    "avg_price": "25,000.05",
+    "tag": "Strategy already in position",
+    "detail": "Accepted by paper as order 26112500000001 and waiting",
+    "strategy": "nifty-scalp",
+    "execution_type": "ENTRY",
+    "product": "NRML",
+    "exchange": "NSE",
+    "source": "EXTERNAL",
+    "command_id": "0MWVNDL9087HPBI5SFPAW",
+    "broker_order_id": "26112500000001",
+    "updated_at": "00:00:00.000",
+}
+
+
+class OrdersPanel(QWidget):
+    order_selected = Signal(object)
+    """The OrderRecord now selected, or None."""
+    status_message = Signal(str)
+
+    def __init__(self, bridge: EngineBridge, tasks: TaskKeeper, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("ordersPanel")
+        self._bridge = bridge
+        self._tasks = tasks
+        self._selected_id: str | None = None
+        self._modify_dialogs: dict[str, ModifyDialog] = {}
+        self.model = OrdersModel(self)
+        self.proxy = OrdersFilter(self.model, self)
+
+        self.status_filter = QComboBox()
+        self.status_filter.setObjectName("statusFilter")
+        for label, _ in STATUS_FILTERS:
+            self.status_filter.addItem(label)
+        self.strategy_filter = QComboBox()
+        self.strategy_filter.setObjectName("strategyFilter")
+        self.strategy_filter.addItem(ALL_STRATEGIES)
+        self.strategy_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.search = QLineEdit()
+        self.search.setObjectName("orderSearch")
+        self.search.setPlaceholderText("Search id, symbol, status, reason…")
+        self.search.setClearButtonEnabled(True)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("mutedLabel")
+        self.cancel_button = QPushButton("Cancel order")
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.setToolTip("Ask the broker to cancel the selected open order")
+        self.modify_button = QPushButton("Modify…")
+        self.modify_button.setObjectName("modifyButton")
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Write the orders shown (filters applied) to a CSV file")
+
+        self.table = QTableView()
+        self.table.setObjectName("ordersTable")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        self.table.setWordWrap(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        fit_columns(
+            header,
+            {self.model.column_index(key): text for key, text in COLUMN_SAMPLES.items()},
+            bold={self.model.column_index("status")},
+        )
+        self.table.sortByColumn(self.model.column_index("time"), Qt.SortOrder.DescendingOrder)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.strategy_filter)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.count_label)
+        filters.addSpacing(12)
+        filters.addWidget(self.cancel_button)
+        filters.addWidget(self.modify_button)
+        filters.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(filters)
+        layout.addWidget(self.table)
+
+        self.status_filter.currentIndexChanged.connect(self._status_filter_changed)
+        self.strategy_filter.currentTextChanged.connect(self._strategy_filter_changed)
+        self.search.textChanged.connect(self.proxy.set_search)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.modify_button.clicked.connect(self.modify_selected)
+        self.export_button.clicked.connect(self.choose_export_path)
+        bridge.order_updated.connect(self.on_order_updated)
+        self._update_buttons()
+        self._update_count()
+
+    # ---- data -------------------------------------------------------------------------------
+
+    def load(self, records: list[OrderRecord]) -> None:
+        self.model.load(records)
+        self._refresh_strategies()
+        self._update_count()
+        self._update_buttons()
+
+    def on_order_updated(self, record: OrderRecord, transition: Transition) -> None:
+        known = self.model.row_of(record.command_id) is not None
+        self.model.upsert(record)
+        if not known:
+            self._add_strategy(record.command.strategy)
+        self._update_count()
+        if record.command_id == self._selected_id:
+            self._update_buttons()
+            self.order_selected.emit(record)
+
+    def selected(self) -> OrderRecord | None:
+        if self._selected_id is None:
+            return None
+        return self.model.get(self._selected_id)
+
+    def select(self, command_id: str) -> bool:
+        """Select an order's row (clearing filters that hide it) and scroll to it."""
+        row = self.model.row_of(command_id)
+        if row is None:
+            return False
+        source = self.model.index(row, 0)
+        index = self.proxy.mapFromSource(source)
+        if not index.isValid():
+            self.status_filter.setCurrentIndex(0)
+            self.strategy_filter.setCurrentIndex(0)
+            self.search.clear()
+            index = self.proxy.mapFromSource(source)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+        return True
+
+    # ---- filters ----------------------------------------------------------------------------
+
+    def _status_filter_changed(self, number: int) -> None:
+        self.proxy.set_statuses(STATUS_FILTERS[number][1])
+        self._update_count()
+
+    def _strategy_filter_changed(self, text: str) -> None:
+        self.proxy.set_strategy(None if text == ALL_STRATEGIES else text)
+        self._update_count()
+
+    def _refresh_strategies(self) -> None:
+        for strategy in self.model.strategies():
+            self._add_strategy(strategy)
+
+    def _add_strategy(self, strategy: str) -> None:
+        if self.strategy_filter.findText(strategy, Qt.MatchFlag.MatchExactly) < 0:
+            self.strategy_filter.addItem(strategy)
+
+    def _update_count(self, *_: object) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        open_orders = self.model.open_count()
+        text = f"{shown:,} of {total:,} orders" if shown != total else f"{total:,} orders"
+        self.count_label.setText(f"{text} · {open_orders} open")
+
+    # ---- selection and actions --------------------------------------------------------------
+
+    def _selection_changed(self, *_: object) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        record = self.proxy.record_at(rows[0].row()) if rows else None
+        self._selected_id = record.command_id if record else None
+        self._update_buttons()
+        self.order_selected.emit(record)
+
+    def _update_buttons(self) -> None:
+        record = self.selected()
+        cancellable = record is not None and record.is_open
+        self.cancel_button.setEnabled(cancellable)
+        self.modify_button.setEnabled(
+            cancellable and record is not None and record.broker_order_id is not None
+        )
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        record = self.proxy.record_at(index.row())
+        if record.is_open and record.broker_order_id:
+            self.open_modify(record)
+
+    def _context_menu(self, point: QPoint) -> None:
+        index = self.table.indexAt(point)
+        if not index.isValid():
+            return
+        record = self.proxy.record_at(index.row())
+        self.select(record.command_id)
+        menu = QMenu(self)
+        cancel = QAction("Cancel order", menu)
+        cancel.setEnabled(record.is_open)
+        cancel.triggered.connect(lambda: self.cancel(record.command_id))
+        modify = QAction("Modify…", menu)
+        modify.setEnabled(record.is_open and record.broker_order_id is not None)
+        modify.triggered.connect(lambda: self.open_modify(record))
+        copy_id = QAction("Copy command id", menu)
+        copy_id.triggered.connect(lambda: QGuiApplication.clipboard().setText(record.command_id))
+        copy_detail = QAction("Copy detail", menu)
+        copy_detail.triggered.connect(lambda: QGuiApplication.clipboard().setText(record.detail))
+        for action in (cancel, modify):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(copy_id)
+        menu.addAction(copy_detail)
+        menu.popup(self.table.viewport().mapToGlobal(point))
+
+    def cancel_selected(self) -> None:
+        record = self.selected()
+        if record is not None:
+            self.cancel(record.command_id)
+
+    def cancel(self, command_id: str) -> None:
+        """Cancels are never blocked and never asked twice: being unable to cancel is worse."""
+        self.status_message.emit(f"Cancelling {command_id}…")
+        self._tasks.spawn(self._cancel(command_id), name=f"cancel {command_id}")
+
+    async def _cancel(self, command_id: str) -> None:
+        result = await self._bridge.cancel(command_id)
+        self.status_message.emit(result.sentence)
+
+    def modify_selected(self) -> None:
+        record = self.selected()
+        if record is not None:
+            self.open_modify(record)
+
+    def open_modify(self, record: OrderRecord) -> ModifyDialog:
+        existing = self._modify_dialogs.get(record.command_id)
+        if existing is not None:
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        instrument = self._bridge.catalog.get(record.command.exchange, record.command.symbol)
+        dialog = ModifyDialog(record, instrument, self)
+        dialog.modify_requested.connect(self._modify)
+        dialog.destroyed.connect(lambda *_: self._modify_dialogs.pop(record.command_id, None))
+        self._modify_dialogs[record.command_id] = dialog
+        dialog.show()
+        return dialog
+
+    def _modify(
+        self,
+        command_id: str,
+        quantity: int | None,
+        price: Decimal | None,
+        trigger: Decimal | None,
+    ) -> None:
+        self._tasks.spawn(
+            self._send_modify(command_id, quantity, price, trigger), name=f"modify {command_id}"
+        )
+
+    async def _send_modify(
+        self,
+        command_id: str,
+        quantity: int | None,
+        price: Decimal | None,
+        trigger: Decimal | None,
+    ) -> None:
+        result = await self._bridge.modify(
+            command_id, quantity=quantity, price=price, trigger_price=trigger
+        )
+        self.status_message.emit(result.sentence)
+        dialog = self._modify_dialogs.get(command_id)
+        if dialog is not None:
+            dialog.show_result(result.sentence, ok=result.ok)
+
+    def close_dialogs(self) -> None:
+        for dialog in list(self._modify_dialogs.values()):
+            dialog.close()
+
+    # ---- export -----------------------------------------------------------------------------
+
+    def choose_export_path(self) -> QFileDialog:
+        """A non-blocking save dialog; the file is written when a name is chosen."""
+        dialog = QFileDialog(self, "Export orders to CSV")
+        dialog.setObjectName("exportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("CSV files (*.csv)")
+        dialog.setDefaultSuffix("csv")
+        dialog.selectFile(f"orders-{datetime.now():%Y%m%d-%H%M%S}.csv")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self._export_chosen)
+        dialog.open()
+        return dialog
+
+    def _export_chosen(self, path: str) -> None:
+        try:
+            count = self.export_csv(Path(path))
+        except OSError as error:
+            self.status_message.emit(f"Could not write {path}: {error.strerror or error}")
+            return
+        self.status_message.emit(f"Exported {count:,} orders to {path}.")
+
+    def export_csv(self, path: Path) -> int:
+        """Write the rows shown, in the order shown, every column, exact values."""
+        columns = self.model.columns
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([column.key for column in columns])
+            for row in range(self.proxy.rowCount()):
+                record = self.proxy.record_at(row)
+                writer.writerow([export_text(column.value(record)) for column in columns])
+        log.info("exported %d orders to %s", self.proxy.rowCount(), path)
+        return self.proxy.rowCount()

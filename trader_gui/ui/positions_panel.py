@@ -1,0 +1,126 @@
+"""Positions as the broker reports them on each poll: quantity, average, last, P&L."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trader_gui.engine.events import PnlUpdated, PositionView
+from trader_gui.ui.bridge import EngineBridge
+from trader_gui.ui.columns import CellKind, Column, KeyedTableModel
+from trader_gui.ui.formatting import signed_money
+from trader_gui.ui.theme import LIGHT, ThemeColors
+from trader_gui.ui.widgets import fit_columns
+
+POSITION_COLUMNS: tuple[Column[PositionView], ...] = (
+    Column("symbol", "Symbol", CellKind.TEXT, lambda p: p.symbol),
+    Column(
+        "quantity", "Qty", CellKind.INT, lambda p: p.quantity, "Net: positive long, negative short"
+    ),
+    Column("pnl", "P&L", CellKind.SIGNED_MONEY, lambda p: p.pnl, "Realised and unrealised"),
+    Column("avg_price", "Avg price", CellKind.PRICE, lambda p: p.avg_price),
+    Column("last_price", "Last", CellKind.PRICE, lambda p: p.last_price),
+    Column("product", "Product", CellKind.TEXT, lambda p: p.product),
+    Column("exchange", "Exch", CellKind.TEXT, lambda p: p.exchange),
+)
+
+
+def position_key(position: PositionView) -> tuple[str, str, str]:
+    return (position.exchange, position.symbol, position.product)
+
+
+class PositionsPanel(QWidget):
+    def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("positionsPanel")
+        self._theme: ThemeColors = LIGHT
+        self._last: PnlUpdated | None = None
+        self.model: KeyedTableModel[PositionView] = KeyedTableModel(
+            POSITION_COLUMNS, position_key, styler=self._style, parent=self
+        )
+        self.show_flat = QCheckBox("Show closed")
+        self.show_flat.setToolTip("Positions squared off today, which still carry realised P&L")
+        self.show_flat.setChecked(True)
+        self.totals = QLabel("Waiting for the first positions poll.")
+        self.totals.setObjectName("mutedLabel")
+        self.totals.setWordWrap(True)  # never widens the dock
+        self.table = QTableView()
+        self.table.setObjectName("positionsTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        samples = {
+            "symbol": "NIFTY01DEC2625500CE",
+            "quantity": "-1,300",
+            "avg_price": "25,000.05",
+            "last_price": "25,000.05",
+            "pnl": "+1,00,000.00",
+            "product": "NRML",
+            "exchange": "NSE",
+        }
+        fit_columns(header, {self.model.column_index(k): v for k, v in samples.items()})
+        top = QHBoxLayout()
+        top.addWidget(self.totals, 1)
+        top.addWidget(self.show_flat)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        self.show_flat.toggled.connect(self._refilter)
+        bridge.pnl_updated.connect(self.on_pnl)
+
+    def set_theme(self, theme: ThemeColors) -> None:
+        self._theme = theme
+        self.model.refresh_all()
+
+    def on_pnl(self, event: PnlUpdated) -> None:
+        self._last = event
+        shown = [p for p in event.positions if p.quantity or self.show_flat.isChecked()]
+        self.model.sync(shown)
+        open_count = sum(1 for p in event.positions if p.quantity)
+        self.totals.setText(
+            f"{open_count} open · realised {signed_money(event.realised)} · "
+            f"unrealised {signed_money(event.unrealised)} · "
+            f"<b>total {signed_money(event.total)}</b>"
+        )
+
+    def position(self, exchange: str, symbol: str) -> PositionView | None:
+        for record in self.model.records():
+            if record.exchange == exchange and record.symbol == symbol and record.quantity:
+                return record
+        return None
+
+    def _refilter(self) -> None:
+        if self._last is not None:
+            self.on_pnl(self._last)
+
+    def _style(self, position: PositionView, column: Column[PositionView], role: int) -> Any:
+        if role != Qt.ItemDataRole.ForegroundRole:
+            return None
+        if not position.quantity:
+            return QBrush(QColor(self._theme.muted))
+        if column.key == "pnl":
+            return QBrush(self._theme.pnl(position.pnl))
+        if column.key == "quantity":
+            return QBrush(self._theme.pnl(Decimal(position.quantity)))
+        return None

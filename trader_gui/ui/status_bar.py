@@ -1,0 +1,86 @@
+"""The status bar: broker and connection, account, last poll and its latency, kill switch,
+a busy indicator while a ticket is being sent, and the engine's notices."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.engine.events import Connection, ConnectionChanged, Level, Notice, PollCompleted
+from trader_gui.ui.formatting import local
+from trader_gui.ui.widgets import set_state
+
+NOTICE_MS = {Level.INFO: 8_000, Level.WARNING: 20_000, Level.ERROR: 60_000}
+CONNECTION_STATE = {
+    Connection.CONNECTED: "ok",
+    Connection.CONNECTING: "warn",
+    Connection.RECONNECTING: "warn",
+    Connection.DISCONNECTED: "bad",
+    Connection.LOGGED_OUT: "bad",
+}
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, broker: str, account: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self._broker = broker
+        self.busy = QProgressBar()
+        self.busy.setObjectName("busyIndicator")
+        self.busy.setRange(0, 0)
+        self.busy.setFixedWidth(90)
+        self.busy.setFixedHeight(12)
+        self.busy.setTextVisible(False)
+        self.busy.setVisible(False)
+        self.busy_label = QLabel("Sending order…")
+        self.busy_label.setVisible(False)
+        self.connection = QLabel()
+        self.connection.setObjectName("connectionLabel")
+        self.account = QLabel(f"Account <b>{account}</b>")
+        self.poll = QLabel("No poll yet")
+        self.poll.setObjectName("pollLabel")
+        self.kill_switch = QLabel()
+        self.kill_switch.setObjectName("killSwitchLabel")
+        for widget in (
+            self.busy_label,
+            self.busy,
+            self.connection,
+            self.account,
+            self.poll,
+            self.kill_switch,
+        ):
+            self.addPermanentWidget(widget)
+        self.show_connection(ConnectionChanged(Connection.CONNECTING, "starting"))
+        self.show_kill_switch(KillSwitchState.off())
+
+    def show_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.busy_label.setVisible(busy)
+
+    def show_connection(self, event: ConnectionChanged) -> None:
+        message = f": {event.message}" if event.message else ""
+        self.connection.setText(f"● {self._broker} · {event.state}")
+        self.connection.setToolTip(f"Broker {self._broker} {event.state}{message}")
+        set_state(self.connection, "state", CONNECTION_STATE.get(event.state, "warn"))
+
+    def show_poll(self, event: PollCompleted) -> None:
+        at = f"{local(event.at):%H:%M:%S}"
+        latency = f"{event.latency_s * 1000:.0f} ms"
+        if event.ok:
+            self.poll.setText(f"Last poll {at} · {latency}")
+            self.poll.setToolTip(f"{event.changes} changes from the broker's order book")
+            set_state(self.poll, "state", "ok")
+        else:
+            self.poll.setText(f"Poll failed {at} · {latency}")
+            self.poll.setToolTip(event.error)
+            set_state(self.poll, "state", "bad")
+
+    def show_kill_switch(self, state: KillSwitchState) -> None:
+        self.kill_switch.setText("KILL SWITCH ON" if state.active else "Kill switch off")
+        set_state(self.kill_switch, "state", "on" if state.active else "off")
+
+    def show_notice(self, notice: Notice) -> None:
+        self.showMessage(notice.text, NOTICE_MS.get(notice.level, 8_000))
+
+    def say(self, text: str) -> None:
+        self.showMessage(text, NOTICE_MS[Level.INFO])
