@@ -14,6 +14,8 @@ from typing import Any
 
 import tomli_w
 
+from trader_gui.domain.risk_limits import RiskLimits
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SHORTCUTS = {
@@ -42,14 +44,28 @@ class Settings:
     theme: str = "light"
     default_strategy: str = "manual"
     shortcuts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SHORTCUTS))
+    risk: RiskLimits = field(default_factory=RiskLimits)
+    """Every risk limit but the daily loss limit above; the `[risk]` table of the file."""
+    allow_unlock_after_max_loss: bool = False
 
     def to_toml(self) -> str:
         data: dict[str, Any] = {}
         for key, value in asdict(self).items():
-            if value is None:
+            if value is None or key == "risk":
                 continue
-            data[key] = str(value) if isinstance(value, Decimal) else value
+            data[key] = _plain(value)
+        risk = {
+            key: _plain(value)
+            for key, value in asdict(self.risk).items()
+            if value is not None and key != "daily_loss_limit"
+        }
+        if risk:
+            data["risk"] = risk
         return tomli_w.dumps(data)
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
 
 
 _DECIMAL_FIELDS = {"daily_loss_limit", "confirm_above_value"}
@@ -71,12 +87,52 @@ def load_settings(path: Path) -> Settings:
             log.warning("%s: unknown setting %r ignored", path, key)
             continue
         values[key] = _coerce(path, key, value)
+    if "risk" in values:
+        values["risk"] = _risk_limits(path, values["risk"])
     if "shortcuts" in values:
         values["shortcuts"] = DEFAULT_SHORTCUTS | dict(values["shortcuts"])
     return replace(Settings(), **values)
 
 
+def _risk_limits(path: Path, table: Any) -> RiskLimits:
+    """The `[risk]` table: RiskLimits' own field names, each checked like any setting."""
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: risk must be a table")
+    known = {f.name: f for f in fields(RiskLimits)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        kind = known.get(key)
+        if kind is None or key == "daily_loss_limit":
+            raise SettingsError(f"{path}: [risk] has no setting {key!r}")
+        annotation = str(kind.type)
+        try:
+            if annotation.startswith("bool"):
+                if not isinstance(value, bool):
+                    raise SettingsError(f"{path}: [risk] {key} must be true or false")
+                values[key] = value
+            elif annotation.startswith("int"):
+                if isinstance(value, bool) or int(value) != value:
+                    raise SettingsError(f"{path}: [risk] {key} must be a whole number")
+                values[key] = int(value)
+            else:
+                values[key] = Decimal(str(value))
+        except SettingsError:
+            raise
+        except (InvalidOperation, ValueError, TypeError) as error:
+            raise SettingsError(f"{path}: [risk] {key} must be a number, not {value!r}") from error
+    try:
+        return RiskLimits(**values)
+    except ValueError as error:
+        raise SettingsError(f"{path}: [risk] {error}") from error
+
+
 def _coerce(path: Path, key: str, value: Any) -> Any:
+    if key == "risk":
+        return value
+    if key == "allow_unlock_after_max_loss":
+        if not isinstance(value, bool):
+            raise SettingsError(f"{path}: {key} must be true or false")
+        return value
     try:
         if key in _DECIMAL_FIELDS:
             amount = Decimal(str(value))

@@ -33,6 +33,8 @@ def engine_config(settings: Settings, client_id: str) -> EngineConfig:
         broker_timeout_s=settings.broker_timeout_s,
         not_found_grace_s=settings.not_found_grace_s,
         daily_loss_limit=settings.daily_loss_limit,
+        risk_limits=settings.risk,
+        allow_unlock_after_max_loss=settings.allow_unlock_after_max_loss,
     )
 
 

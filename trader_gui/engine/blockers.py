@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
-from trader_gui.domain.enums import ExecutionType, OrderStatus, Product, Tag
+from trader_gui.domain.enums import ExecutionType, OrderStatus, Product, Source, Tag
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.market_time import IST, trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
@@ -43,9 +44,12 @@ class Blockers:
         self._catalog = catalog
         self._risk = risk
         self._clock = clock
+        self._last_price: Decimal | None = None
 
-    def first_block(self, command: OrderCommand) -> Block | None:
-        checks: list[Check] = [self.ticket, self.duplicate]
+    def first_block(self, command: OrderCommand, last_price: Decimal | None = None) -> Block | None:
+        """The first reason the order may not go, or None. Runs on the database thread."""
+        self._last_price = last_price
+        checks: list[Check] = [self.ticket, self.risk, self.duplicate]
         if command.execution_type is ExecutionType.ENTRY:
             checks = [self.ticket, self.kill_switch, self.risk, self.guard, self.duplicate]
         for check in checks:
@@ -70,8 +74,21 @@ class Blockers:
         )
 
     def risk(self, command: OrderCommand) -> Block | None:
-        sentence = self._risk.entry_block_reason(command)
-        return Block(Tag.RISK_LIMITS_EXCEEDED, sentence) if sentence else None
+        """Loss limits stop ENTRY only; rate, size and fat-finger limits stop any order."""
+        now = self._clock()
+        verdict = self._risk.verdict(
+            command,
+            now,
+            last_price=self._last_price,
+            open_orders=self._repository.count_at_broker(command.client_id),
+            orders_last_minute=self._repository.count_sent_since(
+                command.client_id, now - timedelta(seconds=60)
+            ),
+            is_flatten=command.source is Source.FLATTEN,
+        )
+        if verdict.blocked_sentence:
+            return Block(Tag.RISK_LIMITS_EXCEEDED, verdict.blocked_sentence)
+        return None
 
     def guard(self, command: OrderCommand) -> Block | None:
         """A strategy cannot enter a leg it already holds or is entering."""

@@ -29,7 +29,7 @@ from trader_gui.brokers.base import (
     PlaceOrderRequest,
     SessionExpired,
 )
-from trader_gui.domain.enums import UNKNOWN_OUTCOME, OrderStatus, OrderType, Tag
+from trader_gui.domain.enums import UNKNOWN_OUTCOME, Exchange, OrderStatus, OrderType, Tag
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderCommand, OrderRecord
@@ -61,6 +61,10 @@ class ActionResult:
     sentence: str
 
 
+class KillSwitchLockedError(Exception):
+    """The kill switch may not be turned off now; the message says why."""
+
+
 class EngineClosedError(Exception):
     """The engine is shutting down and takes no new orders."""
 
@@ -86,7 +90,7 @@ class OrderEngine:
         self.workers = workers
         self.events = events
         self.clock = clock
-        self.risk = risk or RiskManager(config.daily_loss_limit)
+        self.risk = risk or RiskManager(config.limits())
         self.blockers = Blockers(repository, catalog, self.risk, clock)
         self.throttle = throttle or OrderThrottle(
             config.orders_per_second, on_queue_change=self._report_queue
@@ -186,6 +190,7 @@ class OrderEngine:
                 raise RuntimeError(f"order {command.command_id} vanished after registering")
             log.info("order %s submitted again: answered with the first", command.command_id)
             return existing
+        last_price = await self._last_price_for_checks(command)
         client_id = command.client_id
         self._lock_waiters[client_id] = self._lock_waiters.get(client_id, 0) + 1
         async with self._account_lock(client_id):
@@ -195,7 +200,7 @@ class OrderEngine:
             )
             if self._queue_shown.get(client_id):
                 self._report_queue(client_id, self._lock_waiters.get(client_id, 0))
-            block = await self.workers.db(self.blockers.first_block, command)
+            block = await self.workers.db(self.blockers.first_block, command, last_price)
             if block is not None:
                 log.info("order %s blocked: %s %s", command.command_id, block.tag, block.detail)
                 failed = await self._write(
@@ -226,6 +231,22 @@ class OrderEngine:
             return await self._send(command)
         finally:
             self._in_flight.discard(command.command_id)
+
+    async def last_price(self, exchange: Exchange, symbol: str) -> Decimal | None:
+        """The broker's last traded price, or None when it cannot say right now."""
+        try:
+            quotes = await self.workers.broker(
+                self.config.broker_timeout_s, self.broker.quotes, [(exchange, symbol)]
+            )
+        except (BrokerError, TimeoutError) as error:
+            log.info("no last price for %s:%s: %s", exchange, symbol, error)
+            return None
+        return quotes.get((exchange, symbol))
+
+    async def _last_price_for_checks(self, command: OrderCommand) -> Decimal | None:
+        if not self.risk.needs_market_price(command):
+            return None
+        return await self.last_price(command.exchange, command.symbol)
 
     async def _send(self, command: OrderCommand) -> OrderRecord:
         """Steps 4 and 5."""
@@ -448,6 +469,16 @@ class OrderEngine:
         return await self.workers.db(self.repository.kill_switch, self.config.client_id)
 
     async def set_kill_switch(self, active: bool, *, by: str, reason: str = "") -> KillSwitchState:
+        """Set the switch. Off is refused on the day of a max-loss trip unless settings allow it."""
+        if (
+            not active
+            and self.risk.max_loss_tripped_today()
+            and not self.config.allow_unlock_after_max_loss
+        ):
+            raise KillSwitchLockedError(
+                "The kill switch was tripped by the max-loss limit today and stays on until the "
+                "next trading day (Settings can allow unlocking after a max-loss trip)."
+            )
         state = await self.workers.db(
             self.repository.set_kill_switch,
             self.config.client_id,

@@ -1,16 +1,35 @@
-"""The risk manager: today's P&L from the broker's positions, and the limits it sets.
+"""The risk manager: today's P&L from the broker's positions, the limits, and their memory.
 
 The broker is the source of truth for P&L: the watcher feeds each positions poll in here.
+The rules themselves are pure (`domain.risk_limits`); this class holds the state they
+remember through the day, rolls it at the IST day boundary, and hands it to the repository
+to persist, so the day's peak, a running cooldown and losing days survive a restart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from trader_gui.domain.order import OrderCommand
-from trader_gui.domain.prices import format_money
+from trader_gui.domain.risk_limits import (
+    LimitRoom,
+    OrderContext,
+    RiskEvent,
+    RiskLimits,
+    RiskState,
+    RiskVerdict,
+    check_order,
+    needs_roll,
+    on_pnl,
+    roll_day,
+    room_left,
+)
+
+STATE_KEY = "risk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,27 +44,111 @@ class PnlSnapshot:
 
 
 class RiskManager:
-    def __init__(self, daily_loss_limit: Decimal | None = None) -> None:
-        self.daily_loss_limit = daily_loss_limit
+    def __init__(self, limits: RiskLimits | None = None, state: RiskState | None = None) -> None:
+        self.limits = limits or RiskLimits()
+        self.state = state
         self.pnl: PnlSnapshot | None = None
+        self.dirty = False
+        """The state changed since it was last persisted."""
 
-    def update_pnl(self, snapshot: PnlSnapshot) -> None:
+    # ---- the daily loss limit, the one limit the window edits most ---------------------------
+
+    @property
+    def daily_loss_limit(self) -> Decimal | None:
+        return self.limits.daily_loss_limit
+
+    @daily_loss_limit.setter
+    def daily_loss_limit(self, value: Decimal | None) -> None:
+        self.limits = replace(self.limits, daily_loss_limit=value)
+
+    # ---- persisted memory -------------------------------------------------------------------
+
+    def restore(self, saved: Any, now: datetime) -> None:
+        """Take back what was persisted (None on a first start), rolled to today."""
+        self.state = None
+        last_total = Decimal(0)
+        if isinstance(saved, dict) and "state" in saved:
+            self.state = RiskState.from_json(saved["state"])
+            last_total = Decimal(saved.get("last_pnl", "0"))
+            if saved.get("last_pnl_at"):
+                self.pnl = PnlSnapshot(
+                    datetime.fromisoformat(saved["last_pnl_at"]), Decimal(0), last_total
+                )
+        self._ensure_day(now, last_total)
+
+    def snapshot_for_storage(self) -> dict[str, str]:
+        assert self.state is not None
+        saved = {"state": self.state.to_json()}
+        if self.pnl is not None:
+            saved["last_pnl"] = str(self.pnl.total)
+            saved["last_pnl_at"] = self.pnl.at.isoformat()
+        return saved
+
+    def _ensure_day(self, now: datetime, last_total: Decimal) -> RiskState:
+        if self.state is None:
+            self.state = RiskState.for_day(now)
+            self.dirty = True
+        elif needs_roll(self.state, now):
+            self.state = roll_day(self.state, now, last_total, limits=self.limits)
+            self.pnl = None
+            self.dirty = True
+        return self.state
+
+    # ---- each poll and each order -----------------------------------------------------------
+
+    def update_pnl(self, snapshot: PnlSnapshot) -> list[RiskEvent]:
+        """Fold a positions poll in; the events say what the engine must do (warn, trip)."""
+        previous_total = self.pnl.total if self.pnl is not None else Decimal(0)
+        state = self._ensure_day(snapshot.at, previous_total)
+        new_state, events = on_pnl(
+            state, self.limits, snapshot.at, snapshot.realised, snapshot.unrealised
+        )
+        if new_state != state:
+            self.state = new_state
+            self.dirty = True
         self.pnl = snapshot
+        return events
 
-    def entry_block_reason(self, command: OrderCommand) -> str | None:
-        """The sentence that blocks a new ENTRY, or None. EXIT orders never reach here."""
-        limit = self.daily_loss_limit
-        if limit is None or self.pnl is None:
-            return None
-        if self.pnl.total <= -limit:
-            return (
-                f"Daily loss limit {format_money(limit)} reached: today's P&L is "
-                f"{format_money(self.pnl.total)}."
-            )
-        return None
+    def verdict(
+        self,
+        command: OrderCommand,
+        now: datetime,
+        *,
+        last_price: Decimal | None,
+        open_orders: int,
+        orders_last_minute: int,
+        is_flatten: bool,
+    ) -> RiskVerdict:
+        state = self._ensure_day(now, self.pnl.total if self.pnl else Decimal(0))
+        context = OrderContext(
+            now=now,
+            pnl_total=self.pnl.total if self.pnl is not None else Decimal(0),
+            last_price=last_price,
+            open_orders=open_orders,
+            orders_last_minute=orders_last_minute,
+            is_flatten=is_flatten,
+        )
+        return check_order(command, self.limits, state, context)
+
+    def needs_market_price(self, command: OrderCommand) -> bool:
+        """Whether a check of this order wants the last price (value or fat-finger limits)."""
+        return self.limits.fat_finger_pct is not None or self.limits.max_order_value is not None
+
+    def max_loss_tripped_today(self) -> bool:
+        return self.state is not None and self.state.max_loss_tripped_at is not None
+
+    def rooms(self) -> list[LimitRoom]:
+        if self.state is None:
+            return []
+        total = self.pnl.total if self.pnl is not None else Decimal(0)
+        return room_left(self.limits, self.state, total)
 
     def room_left(self) -> Decimal | None:
         """How much more can be lost today before the daily limit blocks entries."""
         if self.daily_loss_limit is None or self.pnl is None:
             return None
         return self.daily_loss_limit + self.pnl.total
+
+
+def dumps(saved: dict[str, str]) -> str:
+    return json.dumps(saved, sort_keys=True)

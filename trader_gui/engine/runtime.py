@@ -20,7 +20,7 @@ from trader_gui.engine.events import Event, EventBus, OrderUpdated, PollComplete
 from trader_gui.engine.flatten import Flattener, FlattenReport
 from trader_gui.engine.order_engine import OrderEngine
 from trader_gui.engine.recovery import fail_interrupted
-from trader_gui.engine.risk import RiskManager
+from trader_gui.engine.risk import STATE_KEY, RiskManager
 from trader_gui.engine.watcher import Watcher
 from trader_gui.engine.workers import Workers
 from trader_gui.persistence.repository import OrderRepository
@@ -54,10 +54,11 @@ class Runtime:
             workers=self.workers,
             events=self.events,
             clock=clock,
-            risk=RiskManager(config.daily_loss_limit),
+            risk=RiskManager(config.limits()),
         )
         self.watcher = Watcher(self.engine, repository, clock)
         self.flattener = Flattener(self.engine, self.watcher)
+        self.watcher.on_flatten = lambda by, reason: self.kill_and_flatten(by=by, reason=reason)
         self._unsubscribe: Callable[[], None] | None = None
         self._started = False
         self._stopped = False
@@ -72,6 +73,10 @@ class Runtime:
             await self.workers.broker(self.config.broker_timeout_s, self.broker.login)
         except Exception as error:
             log.warning("login at start failed: %s", getattr(error, "message", error))
+        saved_risk = await self.workers.db(
+            self.repository.load_state, self.config.client_id, STATE_KEY
+        )
+        self.engine.risk.restore(saved_risk, self.clock())
         for applied in await self.workers.db(
             fail_interrupted, self.repository, self.config.client_id, self.clock
         ):

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from trader_gui.brokers.base import BrokerError, BrokerOrder, BrokerPosition, SessionExpired
 from trader_gui.domain.broker_states import outcome_for
@@ -26,6 +27,7 @@ from trader_gui.domain.enums import (
 )
 from trader_gui.domain.ids import is_valid_command_id
 from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.risk_limits import RiskEvent, RiskEventKind
 from trader_gui.engine.events import (
     Connection,
     ConnectionChanged,
@@ -38,7 +40,7 @@ from trader_gui.engine.events import (
     PositionView,
 )
 from trader_gui.engine.order_engine import OrderEngine
-from trader_gui.engine.risk import PnlSnapshot
+from trader_gui.engine.risk import STATE_KEY, PnlSnapshot
 from trader_gui.persistence.repository import Applied, OrderRepository, StatusChange
 
 log = logging.getLogger(__name__)
@@ -249,6 +251,8 @@ class Watcher:
         self._last_snapshot_at: float | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self.on_flatten: Callable[[str, str], Coroutine[Any, Any, object]] | None = None
+        self._flatten_task: asyncio.Task[object] | None = None
 
     @property
     def connection(self) -> Connection:
@@ -266,6 +270,9 @@ class Watcher:
         """
         self._stopping = True
         self._wake.set()
+        if self._flatten_task is not None and not self._flatten_task.done():
+            log.warning("stopping during a max-loss flatten: the flatten is abandoned")
+            self._flatten_task.cancel()
         task, self._task = self._task, None
         while task is not None and not task.done():
             task.cancel()
@@ -352,7 +359,17 @@ class Watcher:
         realised = sum((p.realised_pnl for p in positions), Decimal(0))
         unrealised = sum((p.unrealised_pnl for p in positions), Decimal(0))
         now = self.clock()
-        self.engine.risk.update_pnl(PnlSnapshot(now, realised, unrealised))
+        for risk_event in self.engine.risk.update_pnl(PnlSnapshot(now, realised, unrealised)):
+            await self._act_on(risk_event)
+        if self.engine.risk.dirty:
+            self.engine.risk.dirty = False
+            await self.engine.workers.db(
+                self.repository.save_state,
+                self.engine.config.client_id,
+                STATE_KEY,
+                self.engine.risk.snapshot_for_storage(),
+                now,
+            )
         views = tuple(
             PositionView(
                 p.symbol,
@@ -376,6 +393,23 @@ class Watcher:
                 realised,
                 unrealised,
             )
+
+    async def _act_on(self, event: RiskEvent) -> None:
+        """Warnings are shown; a max-loss breach trips the kill switch and may flatten."""
+        engine = self.engine
+        if event.kind is RiskEventKind.TRIP_KILL_SWITCH:
+            log.error("max loss: %s", event.sentence)
+            if not (await engine.kill_switch()).active:
+                await engine.set_kill_switch(True, by="max-loss trip", reason=event.sentence)
+            engine.events.emit(Notice(Level.ERROR, f"Kill switch tripped: {event.sentence}"))
+        elif event.kind is RiskEventKind.FLATTEN:
+            if self.on_flatten is not None:
+                self._flatten_task = asyncio.get_running_loop().create_task(
+                    self.on_flatten("max-loss trip", event.sentence), name="max-loss flatten"
+                )
+        else:
+            log.warning("risk: %s", event.sentence)
+            engine.events.emit(Notice(Level.WARNING, event.sentence))
 
     def _alert_if_exit_failed(self, applied: Applied) -> None:
         record = applied.record

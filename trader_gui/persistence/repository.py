@@ -301,6 +301,29 @@ class OrderRepository:
         with self.engine.connect() as connection:
             return [_transition(row) for row in connection.execute(query)]
 
+    def count_at_broker(self, client_id: str) -> int:
+        """Orders of the account sent and not yet final: the open-orders limit counts these."""
+        query = (
+            select(func.count())
+            .select_from(ORDERS)
+            .where(
+                ORDERS.c.client_id == client_id,
+                ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
+            )
+        )
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def count_sent_since(self, client_id: str, since: datetime) -> int:
+        """Orders of the account that passed step 2 since a time: the order-rate limit."""
+        query = (
+            select(func.count())
+            .select_from(ORDERS)
+            .where(ORDERS.c.client_id == client_id, ORDERS.c.sent_at >= since)
+        )
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
     def count_orders(self, client_id: str) -> int:
         query = select(func.count()).select_from(ORDERS).where(ORDERS.c.client_id == client_id)
         with self.engine.connect() as connection:

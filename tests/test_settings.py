@@ -1,0 +1,55 @@
+"""The config file: round trip, defaults, and a clear error for each bad value."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from trader_gui.domain.risk_limits import RiskLimits
+from trader_gui.settings import Settings, SettingsError, load_settings, save_settings
+
+
+def test_missing_file_gives_the_safe_defaults(tmp_path: Path) -> None:
+    assert load_settings(tmp_path / "absent.toml") == Settings()
+
+
+def test_settings_and_risk_limits_round_trip(tmp_path: Path) -> None:
+    settings = Settings(
+        broker="paper",
+        poll_interval_s=0.5,
+        daily_loss_limit=Decimal("7500.50"),
+        risk=RiskLimits(max_loss=Decimal("12000"), cooldown_minutes=20, flatten_on_max_loss=True),
+        allow_unlock_after_max_loss=True,
+    )
+    path = tmp_path / "config.toml"
+
+    save_settings(settings, path)
+
+    assert load_settings(path) == settings
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("poll_interval_s = -1", "poll_interval_s must be more than zero"),
+        ("daily_loss_limit = 'lots'", "daily_loss_limit must be a number"),
+        ("[risk]\nmax_loss = 'x'", "[risk] max_loss must be a number"),
+        ("[risk]\ncooldown_minutes = 1.5", "[risk] cooldown_minutes must be a whole number"),
+        ("[risk]\nmax_los = 100", "[risk] has no setting 'max_los'"),
+        ("[risk]\nmax_loss = -5", "[risk]"),
+        ("broker = ", "config.toml"),
+    ],
+)
+def test_bad_values_are_refused_with_the_file_and_the_reason(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(SettingsError) as error:
+        load_settings(path)
+
+    assert expected in str(error.value)
+    assert str(path) in str(error.value)
