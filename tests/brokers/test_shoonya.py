@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import keyring
-import keyring.backends.fail
 import pyotp
 import pytest
 from noren_fake_server import FakeNoren, Fault, running_fake
@@ -26,17 +24,17 @@ from trader_gui.brokers.base import (
     PlaceOrderRequest,
     SessionExpired,
 )
+from trader_gui.brokers.broker_credentials import (
+    CredentialsUnavailableError,
+    shoonya_credentials,
+)
 from trader_gui.brokers.market_protection import (
     protect,
     protected_price,
     protection_percent,
 )
 from trader_gui.brokers.shoonya import ShoonyaBroker, ShoonyaCredentials
-from trader_gui.brokers.shoonya_keyring import (
-    CredentialsUnavailableError,
-    load_credentials,
-    save_credentials,
-)
+from trader_gui.credentials import CredentialStore
 from trader_gui.domain.enums import (
     BrokerState,
     Exchange,
@@ -816,42 +814,36 @@ def test_no_secret_in_logs_or_errors_or_output(
 # -- credentials in the OS keyring ---------------------------------------------------------------
 
 
-class MemoryStore:
-    def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service_name: str, username: str) -> str | None:
-        return self.entries.get((service_name, username))
-
-    def set_password(self, service_name: str, username: str, password: str) -> None:
-        self.entries[(service_name, username)] = password
-
-
-def test_credentials_round_trip_through_the_keyring_one_entry_per_field(
-    fake: FakeNoren,
+def test_credentials_come_from_the_one_credential_store(
+    fake: FakeNoren, memory_credential_store: CredentialStore
 ) -> None:
-    store = MemoryStore()
+    given = fake.credentials()
+    memory_credential_store.save(
+        "shoonya",
+        fake.user,
+        {
+            "user": given.user,
+            "password": given.password,
+            "totp_secret": given.totp_secret,
+            "vendor_code": given.vendor_code,
+            "api_secret": given.api_secret,
+            "imei": given.imei,
+        },
+    )
 
-    save_credentials(fake.credentials(), store=store)
-    loaded = load_credentials(fake.user, store=store)
+    loaded = shoonya_credentials(fake.user, memory_credential_store)
 
-    assert loaded == fake.credentials()
-    assert store.entries[("trader_gui/shoonya", f"{fake.user}/totp_secret")] == fake.totp_secret
-    assert load_credentials("FA99999", store=store) == ShoonyaCredentials(user="FA99999")
+    assert loaded == given
 
 
-def test_a_keyring_that_keeps_secrets_in_a_plain_file_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    plain_file = type("PlaintextKeyring", (), {"__module__": "keyrings.alt.file"})
-    monkeypatch.setattr(keyring, "get_keyring", plain_file)
-
-    with pytest.raises(CredentialsUnavailableError, match="plain file"):
-        load_credentials("FA12345")
+def test_missing_credentials_say_how_to_log_in(memory_credential_store: CredentialStore) -> None:
+    with pytest.raises(CredentialsUnavailableError, match="trader-gui login shoonya"):
+        shoonya_credentials("FA99999", memory_credential_store)
 
 
-def test_no_keyring_at_all_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(keyring, "get_keyring", keyring.backends.fail.Keyring)
+@pytest.fixture
+def memory_credential_store() -> CredentialStore:
+    """The real store over an in-memory secure backend (the OS keyring is tested elsewhere)."""
+    from keyring_doubles import MemoryKeyring
 
-    with pytest.raises(CredentialsUnavailableError, match="could not be read"):
-        load_credentials("FA12345")
+    return CredentialStore(MemoryKeyring(), service="trader-gui-test")

@@ -8,7 +8,7 @@ from pathlib import Path
 from trader_gui.brokers.base import Broker
 from trader_gui.domain.instruments import InstrumentCatalog
 
-BROKER_NAMES = ("paper",)
+BROKER_NAMES = ("paper", "shoonya", "kite")
 
 
 class UnknownBrokerError(ValueError):
@@ -29,6 +29,18 @@ def create_broker(options: BrokerOptions, catalog: InstrumentCatalog) -> Broker:
 
         state = str(options.paper_state_path) if options.paper_state_path else ":memory:"
         return PaperBroker(catalog, state_path=state, client_id=options.client_id)
+    if options.name == "shoonya":
+        from trader_gui.brokers.broker_credentials import shoonya_credentials
+        from trader_gui.brokers.shoonya import DEFAULT_HOST, OAUTH_HOST, ShoonyaBroker
+
+        credentials = shoonya_credentials(options.client_id)
+        default_host = OAUTH_HOST if credentials.uses_access_token else DEFAULT_HOST
+        return ShoonyaBroker(
+            catalog,
+            host=options.url or default_host,
+            credentials=credentials,
+            client_id=options.client_id,
+        )
     raise UnknownBrokerError(
         f"unknown broker {options.name!r}: choose one of {', '.join(BROKER_NAMES)}"
     )

@@ -54,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(kill)
     kill.add_argument("action", choices=["on", "off", "status"])
     kill.add_argument("--reason", default="", help="why (kept in the switch's history)")
+
+    login = commands.add_parser(
+        "login",
+        help="store an account's credentials in the OS keyring",
+        description="Asks for each field without echo at a terminal; otherwise reads "
+        "name=value lines from stdin. Prints the names stored, never the values.",
+    )
+    _common(login)
+    login.add_argument(
+        "login_broker", metavar="BROKER", choices=["shoonya", "kite"], help="shoonya or kite"
+    )
+    login.add_argument("--forget", action="store_true", help="delete the stored credentials")
     return parser
 
 

@@ -122,7 +122,9 @@ async def _submit_all(
         await runtime.start()
         await asyncio.wait_for(runtime.ready.wait(), max(wait_s, 0.1))
         for row in rows:
-            await runtime.engine.submit(row.command)
+            for child in await runtime.engine.submit_ticket(row.command):
+                wanted.add(child.command_id)
+                latest[child.command_id] = child
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while not all(record.is_terminal for record in latest.values()):
@@ -137,4 +139,4 @@ async def _submit_all(
                 break
     finally:
         await runtime.stop()
-    return [latest[row.command.command_id] for row in rows if row.command.command_id in latest]
+    return list(latest.values())

@@ -39,8 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # one sentence, never a traceback
-        log.exception("trader-gui failed")
-        print(f"trader-gui: {error}", file=sys.stderr)
+        if logging.getLogger().handlers:  # unconfigured, logging would print it on stderr
+            log.exception("trader-gui failed")
+        first_line = (str(error).strip() or type(error).__name__).splitlines()[0]
+        print(f"trader-gui: {first_line}", file=sys.stderr)
         return 1
 
 
@@ -60,6 +62,10 @@ def _dispatch(
         from trader_gui.cli.kill_switch import run_kill_switch
 
         return run_kill_switch(args, settings, paths, options)
+    if command == "login":
+        from trader_gui.cli.login import run_login
+
+        return run_login(args, settings, options)
     if getattr(args, "headless", False):
         from trader_gui.cli.headless import run_headless
 

@@ -10,7 +10,7 @@ COMMAND_ID_MAX_LENGTH = 20
 """Zerodha's `tag` takes at most 20 characters; Shoonya's `remarks` takes more."""
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_VALID = re.compile(r"^[A-Za-z0-9]{1,20}$")
+_VALID = re.compile(r"[A-Za-z0-9]{1,20}")
 
 
 def _base36(number: int, width: int) -> str:
@@ -33,4 +33,4 @@ def new_command_id() -> str:
 
 
 def is_valid_command_id(value: object) -> bool:
-    return isinstance(value, str) and bool(_VALID.match(value))
+    return isinstance(value, str) and _VALID.fullmatch(value) is not None

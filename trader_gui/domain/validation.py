@@ -85,11 +85,12 @@ def _enum(
 
 def _quantity(raw: Mapping[str, object], errors: list[FieldError]) -> int | None:
     value = raw.get("quantity")
-    if isinstance(value, bool):
-        value = None
+    if isinstance(value, bool):  # JSON true is not 1 share
+        errors.append(FieldError("quantity", f"Quantity must be a whole number, not {value!r}."))
+        return None
     number: Decimal | None = to_decimal(value)
     if number is None:
-        if value is None or (_text(value) == "" and not isinstance(value, int | float)):
+        if value is None or (isinstance(value, str) and not value.strip()):
             errors.append(FieldError("quantity", "Quantity is required."))
         else:
             errors.append(
