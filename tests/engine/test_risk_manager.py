@@ -81,9 +81,7 @@ async def test_fat_finger_guard_uses_the_brokers_last_price(harness) -> None:
     runtime = await harness.start(risk_limits=RiskLimits(fat_finger_pct=Decimal("5")))
     runtime.broker.set_price("NSE", "SBIN", Decimal("800"))
 
-    typo = await runtime.engine.submit(
-        ticket(order_type=OrderType.LIMIT, price=Decimal("880.00"))
-    )
+    typo = await runtime.engine.submit(ticket(order_type=OrderType.LIMIT, price=Decimal("880.00")))
     fine = await runtime.engine.submit(
         ticket(order_type=OrderType.LIMIT, price=Decimal("810.00"), strategy="s2")
     )
