@@ -47,6 +47,14 @@ class Settings:
     risk: RiskLimits = field(default_factory=RiskLimits)
     """Every risk limit but the daily loss limit above; the `[risk]` table of the file."""
     allow_unlock_after_max_loss: bool = False
+    broker_url: str | None = None
+    """The broker's host; None is its production host (a UAT host for testing)."""
+    kite_market_protection: str = "-1"
+    """-1: the broker protects market orders itself; else a percentage above 0 and up to 100."""
+    kite_algo_id: str | None = None
+    """The exchange's algo id, sent where the broker takes one."""
+    kite_redirect_port: int = 5000
+    """The daily login's redirect: http://127.0.0.1:<port>/ as registered with Kite."""
 
     def to_toml(self) -> str:
         data: dict[str, Any] = {}
@@ -128,6 +136,10 @@ def _risk_limits(path: Path, table: Any) -> RiskLimits:
 
 def _coerce(path: Path, key: str, value: Any) -> Any:
     if key == "risk":
+        return value
+    if key == "kite_redirect_port":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+            raise SettingsError(f"{path}: {key} must be a port number, not {value!r}")
         return value
     if key == "allow_unlock_after_max_loss":
         if not isinstance(value, bool):

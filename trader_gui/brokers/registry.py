@@ -21,6 +21,10 @@ class BrokerOptions:
     client_id: str
     paper_state_path: Path | None = None
     url: str | None = None
+    timeout_s: float = 7.0
+    market_protection: str | float = -1
+    """Kite: -1 lets the broker choose; otherwise a percentage above 0 and up to 100."""
+    algo_id: str | None = None
 
 
 def create_broker(options: BrokerOptions, catalog: InstrumentCatalog) -> Broker:
@@ -40,6 +44,23 @@ def create_broker(options: BrokerOptions, catalog: InstrumentCatalog) -> Broker:
             host=options.url or default_host,
             credentials=credentials,
             client_id=options.client_id,
+            # a MARKET order makes up to three calls; together they stay inside the engine's wait
+            timeout_s=(3.05, max(1.0, options.timeout_s / 3)),
+        )
+    if options.name == "kite":
+        from trader_gui.brokers.broker_credentials import kite_credentials
+        from trader_gui.brokers.kite import DEFAULT_ROOT, KiteBroker
+
+        fields = kite_credentials(options.client_id)
+        return KiteBroker(
+            catalog,
+            api_key=fields["api_key"],
+            access_token=fields.get("access_token"),
+            client_id=options.client_id,
+            root=options.url or DEFAULT_ROOT,
+            timeout_s=options.timeout_s,
+            market_protection=options.market_protection,
+            algo_id=options.algo_id,
         )
     raise UnknownBrokerError(
         f"unknown broker {options.name!r}: choose one of {', '.join(BROKER_NAMES)}"

@@ -113,7 +113,9 @@ async def _submit_all(
     changed = asyncio.Event()
 
     def remember(event: Event) -> None:
-        if isinstance(event, OrderUpdated) and event.record.command_id in wanted:
+        if isinstance(event, OrderUpdated) and (
+            event.record.command_id in wanted or event.record.command.ticket_id in wanted
+        ):
             latest[event.record.command_id] = event.record
             changed.set()
 
@@ -124,7 +126,7 @@ async def _submit_all(
         for row in rows:
             for child in await runtime.engine.submit_ticket(row.command):
                 wanted.add(child.command_id)
-                latest[child.command_id] = child
+                latest.setdefault(child.command_id, child)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while not all(record.is_terminal for record in latest.values()):
@@ -137,6 +139,11 @@ async def _submit_all(
                 await asyncio.wait_for(changed.wait(), remaining)
             except TimeoutError:
                 break
+        # the rows as they stand now: an event that came before a child was known is not lost
+        for command_id in list(latest):
+            current = await runtime.engine.workers.db(runtime.repository.get, command_id)
+            if current is not None:
+                latest[command_id] = current
     finally:
         await runtime.stop()
     return list(latest.values())

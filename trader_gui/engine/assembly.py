@@ -68,7 +68,10 @@ def build_runtime(
                 name=options.broker or settings.broker,
                 client_id=client_id,
                 paper_state_path=paper_state_path or paths.paper_broker_file,
-                url=options.broker_url,
+                url=options.broker_url or settings.broker_url,
+                timeout_s=settings.broker_timeout_s * 0.7,
+                market_protection=_market_protection(settings.kite_market_protection),
+                algo_id=settings.kite_algo_id,
             ),
             catalog,
         )
@@ -81,3 +84,9 @@ def build_runtime(
         catalog=catalog,
         config=engine_config(settings, client_id),
     )
+
+
+def _market_protection(text: str) -> str | float:
+    """-1 (the broker's automatic protection) or the trader's percentage."""
+    value = float(text)
+    return -1 if value == -1 else value
