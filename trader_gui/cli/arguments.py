@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         "login_broker", metavar="BROKER", choices=["shoonya", "kite"], help="shoonya or kite"
     )
     login.add_argument("--forget", action="store_true", help="delete the stored credentials")
+    login.add_argument(
+        "--session",
+        action="store_true",
+        help="kite: today's login in the browser; stores the day's access token",
+    )
     return parser
 
 

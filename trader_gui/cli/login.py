@@ -51,6 +51,8 @@ def run_login(
             word = "forgot" if removed else "nothing stored for"
             print(f"{word} {broker} credentials for {client} ({status.name})")
             return 0
+        if getattr(args, "session", False):
+            return _kite_session(store, client, settings)
         spec = BROKERS[broker]
         if source.isatty():
             fields = _ask_each(broker, client, spec, ask)
@@ -64,6 +66,36 @@ def run_login(
         _fail(str(error))
         return 1
     print(f"stored {broker} credentials for {client} in {status.name}: {', '.join(names)}")
+    return 0
+
+
+def _kite_session(store: CredentialStore, client: str, settings: Settings) -> int:
+    """The daily Kite login: the broker's page in the browser, the token caught on 127.0.0.1."""
+    from trader_gui.brokers.base import BrokerError
+    from trader_gui.brokers.kite import DEFAULT_ROOT
+    from trader_gui.brokers.kite_login import KiteLoginFlow
+
+    fields = store.load("kite", client)
+    if fields is None or "api_key" not in fields or "api_secret" not in fields:
+        _fail(f"no Kite api_key and api_secret for {client}: run `trader-gui login kite` first")
+        return 2
+    flow = KiteLoginFlow(
+        fields["api_key"].reveal(),
+        fields["api_secret"].reveal(),
+        redirect_port=settings.kite_redirect_port,
+        root=settings.broker_url or DEFAULT_ROOT,
+    )
+    print(f"Log in to Kite in your browser; waiting for the redirect on {flow.redirect_url}")
+    try:
+        session = flow.run(timeout_s=300)
+    except BrokerError as error:
+        _fail(f"Kite login failed: {error.message}")
+        return 1
+    if normalize_client_id(session.user_id) != client:
+        _fail(f"Kite logged in {session.user_id}, not {client}: nothing stored")
+        return 1
+    store.save_access_token("kite", client, session.access_token)
+    print(f"Kite session for {client} stored for today")
     return 0
 
 
