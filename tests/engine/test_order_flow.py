@@ -176,3 +176,18 @@ async def test_orders_placed_outside_the_program_are_recorded_read_only(runtime:
     assert found is not None
     assert found.command.source is Source.BROKER
     assert len(runtime.repository.orders("PAPER")) == 1
+
+
+async def test_preview_says_how_a_protected_market_order_goes_out(runtime: Runtime) -> None:
+    from types import SimpleNamespace
+
+    assert await runtime.engine.preview(ticket()) is None  # the paper broker fills at market
+    runtime.broker.protection_for = lambda request: SimpleNamespace(  # type: ignore[attr-defined]
+        sentence=f"MARKET {request.side} goes out as LIMIT 812.10 (last 808.05 + 0.5%)"
+    )
+
+    said = await runtime.engine.preview(ticket())
+    limit = await runtime.engine.preview(ticket(order_type=OrderType.LIMIT, price=Decimal("800")))
+
+    assert said == "MARKET BUY goes out as LIMIT 812.10 (last 808.05 + 0.5%)"
+    assert limit is None

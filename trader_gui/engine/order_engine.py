@@ -142,7 +142,7 @@ class OrderEngine:
         instrument = self.catalog.get(command.exchange, command.symbol)
         plan = plan_slices(command, instrument, self.config.max_slices_per_ticket)
         if plan.refusal is not None:
-            return [await self._refuse(command, Tag.VALIDATION_FAILED, plan.refusal)]
+            return [await self.refuse(command, Tag.VALIDATION_FAILED, plan.refusal)]
         if plan.is_sliced:
             log.info(
                 "ticket %s sliced into %d orders at the freeze quantity",
@@ -151,7 +151,7 @@ class OrderEngine:
             )
         return [await self.submit(child) for child in plan.children]
 
-    async def _refuse(self, command: OrderCommand, tag: Tag, detail: str) -> OrderRecord:
+    async def refuse(self, command: OrderCommand, tag: Tag, detail: str) -> OrderRecord:
         """Register and fail at once: the trader sees the ticket and why it did not go."""
         if await self._write_create(command) is None:
             return await self._current(command.command_id)
@@ -231,6 +231,20 @@ class OrderEngine:
             return await self._send(command)
         finally:
             self._in_flight.discard(command.command_id)
+
+    async def preview(self, command: OrderCommand) -> str | None:
+        """How the broker will really send this order (a protected MARKET goes as a LIMIT at
+        a computed price), for the window to show before the trader confirms."""
+        protection_for = getattr(self.broker, "protection_for", None)
+        if protection_for is None or command.order_type not in (OrderType.MARKET, OrderType.SL_M):
+            return None
+        try:
+            protection = await self.workers.broker(
+                self.config.broker_timeout_s, protection_for, _request_for(command)
+            )
+        except (BrokerError, TimeoutError) as error:
+            return f"The protected price cannot be computed now: {getattr(error, 'message', error)}"
+        return getattr(protection, "sentence", None) if protection is not None else None
 
     async def last_price(self, exchange: Exchange, symbol: str) -> Decimal | None:
         """The broker's last traded price, or None when it cannot say right now."""
