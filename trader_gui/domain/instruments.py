@@ -110,54 +110,60 @@ class Instrument:
         return self.broker_symbols.get(broker, self.symbol)
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    by_key: dict[tuple[Exchange, str], Instrument]
+    by_symbol: dict[str, list[Instrument]]
+    sorted_symbols: list[str]
+
+
 class InstrumentCatalog:
     """Look-up by (exchange, symbol) and prefix search for symbol completion."""
 
     def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
-        self._by_key: dict[tuple[Exchange, str], Instrument] = {}
-        self._by_symbol: dict[str, list[Instrument]] = {}
-        self._sorted_symbols: list[str] = []
+        self._index = _Index({}, {}, [])
         self.replace_all(instruments)
 
     def replace_all(self, instruments: Iterable[Instrument]) -> None:
+        """Swap in a new list at once: a search on another thread sees the old or the new."""
         by_key = {instrument.key: instrument for instrument in instruments}
         by_symbol: dict[str, list[Instrument]] = {}
         for instrument in by_key.values():
             by_symbol.setdefault(instrument.symbol, []).append(instrument)
-        self._by_key = by_key
-        self._by_symbol = by_symbol
-        self._sorted_symbols = sorted(by_symbol)
+        self._index = _Index(by_key, by_symbol, sorted(by_symbol))
 
     def __len__(self) -> int:
-        return len(self._by_key)
+        return len(self._index.by_key)
 
     def __iter__(self) -> Iterator[Instrument]:
-        return iter(self._by_key.values())
+        return iter(self._index.by_key.values())
 
     def all(self) -> list[Instrument]:
-        return list(self._by_key.values())
+        return list(self._index.by_key.values())
 
     def get(self, exchange: Exchange | str, symbol: str) -> Instrument | None:
         try:
             exchange = Exchange(exchange)
         except ValueError:
             return None
-        return self._by_key.get((exchange, symbol.strip().upper()))
+        return self._index.by_key.get((exchange, symbol.strip().upper()))
 
     def by_symbol(self, symbol: str) -> list[Instrument]:
-        return list(self._by_symbol.get(symbol.strip().upper(), ()))
+        return list(self._index.by_symbol.get(symbol.strip().upper(), ()))
 
     def search(self, prefix: str, limit: int = 50) -> list[Instrument]:
         """Instruments whose symbol starts with the prefix, in symbol order: O(log n + limit)."""
         prefix = prefix.strip().upper()
         if not prefix:
             return []
-        start = bisect.bisect_left(self._sorted_symbols, prefix)
+        index = self._index
+        symbols = index.sorted_symbols
+        position = bisect.bisect_left(symbols, prefix)
         found: list[Instrument] = []
-        for symbol in self._sorted_symbols[start:]:
+        while position < len(symbols) and len(found) < limit:
+            symbol = symbols[position]
             if not symbol.startswith(prefix):
                 break
-            found.extend(self._by_symbol[symbol])
-            if len(found) >= limit:
-                break
+            found.extend(index.by_symbol[symbol])
+            position += 1
         return found[:limit]
