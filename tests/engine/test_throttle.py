@@ -67,19 +67,24 @@ async def test_engine_holds_a_burst_to_the_rate_in_order_and_drops_nothing(harne
         10, 1.0, monotonic=time, sleep=time.sleep, on_queue_change=engine._report_queue
     )
     await runtime.start()
-    sent_at: list[tuple[str, float]] = []
-    place = runtime.broker.place_order
-    runtime.broker.place_order = lambda request: (  # type: ignore[method-assign]
-        sent_at.append((request.tag, time.now)) or place(request)
-    )
+    left_at: list[float] = []
+    take = engine.throttle.take
+    engine.throttle.take = lambda client_id: (left_at.append(time.now), take(client_id))[1]  # type: ignore[method-assign]
     orders = [ticket(strategy=f"burst{i}") for i in range(25)]
 
     results = await asyncio.gather(*(engine.submit(order) for order in orders))
 
     assert all(r.status is OrderStatus.SENT_TO_BROKER for r in results)
-    assert [tag for tag, _ in sent_at] == [o.command_id for o in orders]
-    times = [t for _, t in sent_at]
-    for first, eleventh in zip(times, times[10:], strict=False):
+    with runtime.repository.engine.connect() as connection:
+        marked = list(
+            connection.exec_driver_sql(
+                "SELECT command_id FROM order_transitions "
+                "WHERE from_status = 'CREATED' AND to_status = 'SENT_TO_BROKER' ORDER BY id"
+            ).scalars()
+        )
+    assert marked == [o.command_id for o in orders]
+    assert len(left_at) == 25
+    for first, eleventh in zip(left_at, left_at[10:], strict=False):
         assert eleventh - first >= 1.0
     queued = [e.count for e in harness.events if isinstance(e, OrdersQueued)]
     assert max(queued) > 1

@@ -42,8 +42,9 @@ def database_url(settings: Settings, paths: AppPaths, options: LaunchOptions) ->
     return options.db_url or settings.database_url or sqlite_url(paths.database_file)
 
 
-def open_repository(url: str) -> OrderRepository:
-    return OrderRepository(open_database(url))
+def open_repository(url: str, *, single_instance: bool = False) -> OrderRepository:
+    """`single_instance` for a program that polls the broker: a second one on the file is refused."""
+    return OrderRepository(open_database(url, single_instance=single_instance))
 
 
 def load_catalog() -> InstrumentCatalog:
@@ -61,7 +62,7 @@ def build_runtime(
     paths.ensure()
     client_id = options.client_id or settings.client_id
     catalog = catalog or load_catalog()
-    repository = open_repository(database_url(settings, paths, options))
+    repository = open_repository(database_url(settings, paths, options), single_instance=True)
     try:
         broker = create_broker(
             BrokerOptions(

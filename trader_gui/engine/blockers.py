@@ -76,14 +76,21 @@ class Blockers:
     def risk(self, command: OrderCommand) -> Block | None:
         """Loss limits stop ENTRY only; rate, size and fat-finger limits stop any order."""
         now = self._clock()
+        limits = self._risk.limits
+        client_id = command.client_id
         verdict = self._risk.verdict(
             command,
             now,
             last_price=self._last_price,
-            open_orders=self._repository.count_at_broker(command.client_id),
+            # each count is a query: only asked when its limit is on
+            open_orders=self._repository.count_at_broker(client_id)
+            if limits.max_open_orders is not None
+            else 0,
             orders_last_minute=self._repository.count_sent_since(
-                command.client_id, now - timedelta(seconds=60)
-            ),
+                client_id, now - timedelta(seconds=60)
+            )
+            if limits.max_orders_per_minute is not None
+            else 0,
             is_flatten=command.source is Source.FLATTEN,
         )
         if verdict.blocked_sentence:

@@ -26,7 +26,7 @@ from trader_gui.domain.enums import (
     Tag,
 )
 from trader_gui.domain.ids import is_valid_command_id
-from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.order import OrderCommand
 from trader_gui.domain.risk_limits import RiskEvent, RiskEventKind
 from trader_gui.engine.events import (
     Connection,
@@ -41,7 +41,12 @@ from trader_gui.engine.events import (
 )
 from trader_gui.engine.order_engine import OrderEngine
 from trader_gui.engine.risk import STATE_KEY, PnlSnapshot
-from trader_gui.persistence.repository import Applied, OrderRepository, StatusChange
+from trader_gui.persistence.repository import (
+    Applied,
+    OpenOrderState,
+    OrderRepository,
+    StatusChange,
+)
 
 log = logging.getLogger(__name__)
 SNAPSHOT_EVERY_S = 10.0
@@ -70,12 +75,8 @@ class Reconciler:
         self, book: Sequence[BrokerOrder], now: datetime, in_flight: frozenset[str]
     ) -> ReconcileResult:
         if self._known_broker_ids is None:
-            self._known_broker_ids = {
-                r.broker_order_id
-                for r in self.repository.orders(self.client_id)
-                if r.broker_order_id
-            }
-        open_rows = self.repository.non_terminal(self.client_id)
+            self._known_broker_ids = self.repository.broker_order_ids(self.client_id)
+        open_rows = self.repository.open_states(self.client_id)
         by_broker_id = {r.broker_order_id: r for r in open_rows if r.broker_order_id}
         by_command_id = {r.command_id: r for r in open_rows}
         seen: set[str] = set()
@@ -110,7 +111,7 @@ class Reconciler:
         return ReconcileResult(applied, unrecognised)
 
     def _bring_up_to_date(
-        self, row: OrderRecord, order: BrokerOrder, now: datetime
+        self, row: OpenOrderState, order: BrokerOrder, now: datetime
     ) -> Applied | None:
         outcome = outcome_for(order.state, order.filled_qty)
         if outcome is None:
@@ -141,7 +142,7 @@ class Reconciler:
             )
         )
 
-    def _judge_missing(self, row: OrderRecord, now: datetime) -> Applied | None:
+    def _judge_missing(self, row: OpenOrderState, now: datetime) -> Applied | None:
         """A row the broker's book does not have. CREATED rows are recovery's business."""
         if row.status is not OrderStatus.SENT_TO_BROKER:
             return None
@@ -211,7 +212,7 @@ def _foreign_command_id(broker_order_id: str) -> str:
     return ("B" + cleaned)[-20:] if len(cleaned) >= 20 else "B" + cleaned
 
 
-def _detail_for(row: OrderRecord, order: BrokerOrder, status: OrderStatus) -> str:
+def _detail_for(row: OpenOrderState, order: BrokerOrder, status: OrderStatus) -> str:
     words = f"{order.status_text}"
     if order.filled_qty:
         words += f", filled {order.filled_qty}/{order.quantity}"

@@ -73,6 +73,20 @@ class StatusChange:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenOrderState:
+    """The few columns the watcher compares with the broker's book, without a full record."""
+
+    command_id: str
+    status: OrderStatus
+    broker_order_id: str | None
+    broker_status: str | None
+    filled_qty: int
+    avg_price: Decimal | None
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     record: OrderRecord
     transition: Transition
@@ -223,6 +237,44 @@ class OrderRepository:
 
     def non_terminal(self, client_id: str) -> list[OrderRecord]:
         return self.orders(client_id, statuses=(OrderStatus.CREATED, OrderStatus.SENT_TO_BROKER))
+
+    def open_states(self, client_id: str) -> list[OpenOrderState]:
+        """Every order of the account not yet final, as the watcher needs it: lean and fast."""
+        columns = ORDERS.c
+        query = select(
+            columns.command_id,
+            columns.status,
+            columns.broker_order_id,
+            columns.broker_status,
+            columns.filled_qty,
+            columns.avg_price,
+            columns.sent_at,
+            columns.updated_at,
+        ).where(
+            columns.client_id == client_id,
+            columns.status.in_([OrderStatus.CREATED.value, OrderStatus.SENT_TO_BROKER.value]),
+        )
+        with self.engine.connect() as connection:
+            return [
+                OpenOrderState(
+                    row.command_id,
+                    OrderStatus(row.status),
+                    row.broker_order_id,
+                    row.broker_status,
+                    row.filled_qty or 0,
+                    row.avg_price,
+                    _aware(row.sent_at) if row.sent_at else None,
+                    _aware(row.updated_at),
+                )
+                for row in connection.execute(query)
+            ]
+
+    def broker_order_ids(self, client_id: str) -> set[str]:
+        query = select(ORDERS.c.broker_order_id).where(
+            ORDERS.c.client_id == client_id, ORDERS.c.broker_order_id.is_not(None)
+        )
+        with self.engine.connect() as connection:
+            return {row[0] for row in connection.execute(query)}
 
     def open_duplicate(self, command: OrderCommand) -> OrderRecord | None:
         """An order of the same account, strategy, symbol and side already at the broker."""

@@ -1,0 +1,162 @@
+"""External order intake: local programs send tickets over HTTP; the engine runs them.
+
+One object for the Runtime to start and stop: it reads (or makes) the token, restores the
+approvals queue, listens, and expires waiting orders on time. It never stops the engine: a
+port in use or a locked keyring is a Notice for the trader and the intake stays off.
+
+    service = IntakeService(runtime.engine, IntakeConfig(port=8787))
+    await service.start()          # after runtime.start()
+    service.approvals.waiting()    # the window's Approvals panel
+    await service.stop()           # before runtime.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from trader_gui import credentials
+from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.engine.events import Level, Notice
+from trader_gui.engine.intake_approvals import Approvals
+from trader_gui.engine.intake_config import IntakeConfig
+from trader_gui.engine.intake_desk import OrderDesk
+from trader_gui.engine.intake_keys import KeyLocks
+from trader_gui.engine.intake_rate import TokenBucket
+from trader_gui.engine.intake_server import IntakeServer
+from trader_gui.engine.intake_token import ensure_token
+from trader_gui.engine.order_engine import OrderEngine
+
+log = logging.getLogger(__name__)
+
+KEYRING_TIMEOUT_S = 15.0
+"""A keyring waiting on an unlock prompt must not hold up the start for ever."""
+
+
+class IntakeService:
+    def __init__(
+        self,
+        engine: OrderEngine,
+        config: IntakeConfig,
+        *,
+        store: credentials.CredentialStore | None = None,
+        bucket: TokenBucket | None = None,
+    ) -> None:
+        self.config = config
+        self._engine = engine
+        self._store = store
+        self._bucket = bucket
+        locks = KeyLocks()
+        self.approvals = Approvals(
+            engine, timeout_s=config.approval_timeout_s, locks=locks, submit=self._send_approved
+        )
+        self.desk = OrderDesk(engine, config, self.approvals, locks)
+        self._server: IntakeServer | None = None
+        self._expiry: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int | None:
+        return self._server.port if self._server is not None else None
+
+    @property
+    def url(self) -> str | None:
+        if self.port is None:
+            return None
+        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> bool:
+        """Listen if configured; False (and a Notice saying why) when the intake stays off."""
+        if not self.config.enabled or self._server is not None:
+            return self._server is not None
+        try:
+            # the keyring may talk to a daemon: off the loop thread, and bounded
+            token = await self._engine.workers.broker(KEYRING_TIMEOUT_S, ensure_token, self._store)
+        except (
+            credentials.CredentialError,
+            credentials.CredentialStoreError,
+            TimeoutError,
+        ) as error:
+            return self._off(f"the intake token could not be read or stored: {error or 'timeout'}")
+        await self.approvals.restore()
+        await self.desk.load_today()
+        server = IntakeServer(
+            self.desk,
+            self.config,
+            token,
+            bucket=self._bucket,
+            health=self._health,
+            shutdown_timeout_s=self._engine.config.broker_timeout_s + 5,
+        )
+        try:
+            await server.start()
+        except OSError as error:
+            return self._off(
+                f"cannot listen on {self.config.host}:{self.config.port}: {error.strerror or error}"
+            )
+        self._server = server
+        self._expiry = asyncio.get_running_loop().create_task(
+            self._expire_regularly(), name="intake-expiry"
+        )
+        self._announce()
+        return True
+
+    async def stop(self) -> None:
+        """Stop listening (requests under way finish), stop the expiry timer."""
+        server, self._server = self._server, None
+        if self._expiry is not None:
+            self._expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry
+            self._expiry = None
+        if server is not None:
+            await server.stop()
+            log.info("intake stopped")
+
+    def _announce(self) -> None:
+        mode = "orders wait for your approval" if self.config.approval else "orders go at once"
+        log.info("intake listening on %s (%s)", self.url, mode)
+        self._engine.events.emit(
+            Notice(Level.INFO, f"External order intake listening on {self.url}: {mode}.")
+        )
+        if not self.config.is_loopback:
+            self._engine.events.emit(
+                Notice(
+                    Level.WARNING,
+                    f"The order intake listens on {self.config.host}, not only on this "
+                    "machine: anyone on the network who has the token can place orders.",
+                )
+            )
+        if self._store is None and not credentials.default_store().backend_status().secure:
+            self._engine.events.emit(
+                Notice(
+                    Level.WARNING,
+                    "No secure keyring: the intake token lasts for this session only, and "
+                    "`trader-gui submit` cannot read it.",
+                )
+            )
+
+    def _off(self, reason: str) -> bool:
+        log.error("intake off: %s", reason)
+        self._engine.events.emit(Notice(Level.ERROR, f"The order intake is off: {reason}."))
+        return False
+
+    async def _send_approved(self, command: OrderCommand) -> list[OrderRecord]:
+        """Approved orders go out the desk's way: shielded, their slices noted."""
+        return await self.desk.send(command)
+
+    def _health(self) -> dict[str, object]:
+        return {"accepting": self._engine.accepting}
+
+    async def _expire_regularly(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.expiry_check_s)
+            try:
+                await self.approvals.expire_due()
+            except Exception:
+                log.exception("intake: expiring waiting orders failed")
