@@ -53,6 +53,9 @@ class Settings:
     """-1: the broker protects market orders itself; else a percentage above 0 and up to 100."""
     kite_algo_id: str | None = None
     """The exchange's algo id, sent where the broker takes one."""
+    telegram_chat_id: str | None = None
+    """Alerts go to this Telegram chat when the bot token is in the keyring."""
+    telegram_base_url: str = "https://api.telegram.org"
     kite_redirect_port: int = 5000
     """The daily login's redirect: http://127.0.0.1:<port>/ as registered with Kite."""
 
@@ -135,6 +138,10 @@ def _risk_limits(path: Path, table: Any) -> RiskLimits:
 
 
 def _coerce(path: Path, key: str, value: Any) -> Any:
+    if key == "telegram_chat_id":
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+            raise SettingsError(f"{path}: {key} must be a chat id like -1001234567890 or @channel")
+        return str(value).strip()
     if key == "risk":
         return value
     if key == "kite_redirect_port":

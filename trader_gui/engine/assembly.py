@@ -7,6 +7,7 @@ from pathlib import Path
 
 from trader_gui.brokers.registry import BrokerOptions, create_broker
 from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.engine.alert_telegram import telegram_sink_from_keyring
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
@@ -79,7 +80,11 @@ def build_runtime(
     except Exception:
         repository.close()
         raise
+    telegram = telegram_sink_from_keyring(
+        settings.telegram_chat_id, base_url=settings.telegram_base_url
+    )
     return Runtime(
+        alert_sinks=[telegram] if telegram is not None else [],
         repository=repository,
         broker=broker,
         catalog=catalog,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from trader_gui.brokers.base import Broker
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.market_time import utc_now
+from trader_gui.engine.alerts import Alerter, AlertSink
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.events import Event, EventBus, OrderUpdated, PollCompleted
 from trader_gui.engine.flatten import Flattener, FlattenReport
@@ -38,6 +39,7 @@ class Runtime:
         config: EngineConfig,
         clock: Callable[[], datetime] = utc_now,
         events: EventBus | None = None,
+        alert_sinks: Sequence[AlertSink] = (),
     ) -> None:
         self.repository = repository
         self.broker = broker
@@ -59,6 +61,7 @@ class Runtime:
         self.watcher = Watcher(self.engine, repository, clock)
         self.flattener = Flattener(self.engine, self.watcher)
         self.watcher.on_flatten = lambda by, reason: self.kill_and_flatten(by=by, reason=reason)
+        self.alerts = Alerter(self.events, alert_sinks, account=config.client_id, now=clock)
         self._unsubscribe: Callable[[], None] | None = None
         self._started = False
         self._stopped = False
@@ -69,6 +72,7 @@ class Runtime:
         if self._started:
             return
         self._started = True
+        self.alerts.start()  # before recovery, so a failed EXIT it finds is alerted too
         try:
             await self.workers.broker(self.config.broker_timeout_s, self.broker.login)
         except Exception as error:
@@ -114,6 +118,7 @@ class Runtime:
             self._unsubscribe()
         await self.watcher.stop()
         await self.engine.wait_idle(self.config.broker_timeout_s)
+        await self.alerts.stop()
         self._release()
 
     def _release(self) -> None:
