@@ -44,11 +44,15 @@ def headless(cli: Cli) -> Iterator[tuple[subprocess.Popen[str], Queue[str]]]:
         for line in process.stdout:
             lines.put(line)
 
-    threading.Thread(target=pump, daemon=True).start()
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     yield process, lines
     if process.poll() is None:
         process.kill()
-        process.wait(WAIT_S)
+    process.wait(WAIT_S)
+    reader.join(WAIT_S)  # the pipe is at its end once the process is gone
+    assert process.stdout is not None
+    process.stdout.close()
 
 
 def _wait_for(lines: Queue[str], text: str) -> str:

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pytest
 import pytest_asyncio
-from conftest import Harness, ticket
+from engine_support import Harness, ticket
 
 from trader_gui.brokers.paper_config import PaperConfig
 from trader_gui.brokers.paper_faults import PaperFault

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Harness, ticket
+from engine_support import Harness, ticket
 from keyring_doubles import MemoryKeyring
 from telegram_fake_server import Fail, FakeTelegram
 

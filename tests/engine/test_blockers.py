@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import ticket
+from engine_support import ticket
 
 from trader_gui.domain.enums import ExecutionType, OrderStatus, OrderType, Side, Tag
 from trader_gui.domain.market_time import utc_now

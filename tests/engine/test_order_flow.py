@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from conftest import broker_orders_with_tag, statuses, ticket
+from engine_support import broker_orders_with_tag, statuses, ticket
 
 from trader_gui.domain.enums import OrderStatus, OrderType, Tag
 from trader_gui.engine.runtime import Runtime

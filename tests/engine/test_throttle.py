@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import ticket
+from engine_support import ticket
 
 from trader_gui.domain.enums import OrderStatus
 from trader_gui.engine.events import OrdersQueued

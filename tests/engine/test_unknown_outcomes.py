@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import broker_orders_with_tag, statuses, ticket
+from engine_support import broker_orders_with_tag, statuses, ticket
 
 from trader_gui.brokers.paper_faults import PaperFault
 from trader_gui.domain.enums import UNKNOWN_OUTCOME, OrderStatus, Tag

@@ -1,0 +1,131 @@
+"""Helpers for the engine tests: tickets, a harness of runtimes on shared files, the trail.
+
+The watcher's own loop is given a long interval so that tests poll explicitly with
+`poll_once()`: every step happens when the test says, and nothing needs a sleep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from trader_gui.brokers.paper import PaperBroker
+from trader_gui.brokers.paper_config import PaperConfig
+from trader_gui.domain.enums import (
+    Exchange,
+    ExecutionType,
+    OrderType,
+    Product,
+    Side,
+    Source,
+)
+from trader_gui.domain.ids import new_command_id
+from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.order import OrderCommand
+from trader_gui.engine.config import EngineConfig
+from trader_gui.engine.events import Event
+from trader_gui.engine.runtime import Runtime
+from trader_gui.persistence.database import open_database, sqlite_url
+from trader_gui.persistence.repository import OrderRepository
+
+
+def ticket(**overrides: Any) -> OrderCommand:
+    """A valid MARKET BUY of 10 SBIN for strategy s1, unless told otherwise."""
+    fields: dict[str, Any] = {
+        "command_id": new_command_id(),
+        "client_id": "PAPER",
+        "symbol": "SBIN",
+        "exchange": Exchange.NSE,
+        "side": Side.BUY,
+        "quantity": 10,
+        "order_type": OrderType.MARKET,
+        "product": Product.MIS,
+        "strategy": "s1",
+        "execution_type": ExecutionType.ENTRY,
+        "source": Source.MANUAL,
+    }
+    fields.update(overrides)
+    for name, kind in _ENUMS.items():
+        fields[name] = kind(fields[name])
+    for name in ("price", "trigger_price"):
+        if fields.get(name) is not None:
+            fields[name] = Decimal(str(fields[name]))
+    return OrderCommand(**fields)
+
+
+_ENUMS: dict[str, Any] = {
+    "exchange": Exchange,
+    "side": Side,
+    "order_type": OrderType,
+    "product": Product,
+    "execution_type": ExecutionType,
+    "source": Source,
+}
+
+
+@dataclass
+class Harness:
+    """Build, start and restart runtimes on the same database file and paper broker file."""
+
+    db_path: Path
+    paper_path: Path
+    catalog: InstrumentCatalog
+    clock: Callable[..., Any]
+    config: EngineConfig
+    paper_config: PaperConfig
+    runtimes: list[Runtime] = field(default_factory=list, repr=False)
+    events: list[Event] = field(default_factory=list, repr=False)
+
+    def build(self, **config_changes: Any) -> Runtime:
+        config = EngineConfig(**{**_config_fields(self.config), **config_changes})
+        broker = PaperBroker(
+            self.catalog,
+            state_path=self.paper_path,
+            client_id=config.client_id,
+            config=self.paper_config,
+            clock=self.clock,
+            sleep=lambda _seconds: None,
+        )
+        repository = OrderRepository(open_database(sqlite_url(self.db_path)))
+        runtime = Runtime(
+            repository=repository,
+            broker=broker,
+            catalog=self.catalog,
+            config=config,
+            clock=self.clock,
+        )
+        runtime.events.subscribe(self.events.append)
+        self.runtimes.append(runtime)
+        return runtime
+
+    async def start(self, **config_changes: Any) -> Runtime:
+        runtime = self.build(**config_changes)
+        await runtime.start()
+        return runtime
+
+    async def stop_all(self) -> None:
+        for runtime in self.runtimes:
+            await runtime.stop()
+
+
+def _config_fields(config: EngineConfig) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in config.__dataclass_fields__}
+
+
+def statuses(runtime: Runtime, command_id: str) -> list[tuple[str | None, str, str | None]]:
+    """The audit trail as (from, to, tag) triples."""
+    return [
+        (
+            t.from_status.value if t.from_status else None,
+            t.to_status.value,
+            t.tag.value if t.tag else None,
+        )
+        for t in runtime.repository.transitions(command_id)
+    ]
+
+
+def broker_orders_with_tag(runtime: Runtime, tag: str) -> int:
+    return sum(1 for order in runtime.broker.order_book() if order.tag == tag)
