@@ -110,13 +110,15 @@ class Blockers:
             and (order.command.product is not Product.MIS or order.created_at >= day_start)
         ]
         for order in relevant:
+            if _same_ticket(order, command):
+                continue  # the earlier slices of this very ticket
             if order.command.is_entry and order.status is OrderStatus.SENT_TO_BROKER:
                 return Block(
                     Tag.EXECUTION_GUARD_BLOCKED,
                     f"Strategy '{command.strategy}' is already entering {command.symbol}: "
                     f"ENTRY {order.command_id} is still open at the broker.",
                 )
-        held = net_position(relevant)
+        held = net_position([o for o in relevant if not _same_ticket(o, command)])
         if held:
             return Block(
                 Tag.EXECUTION_GUARD_BLOCKED,
@@ -135,6 +137,10 @@ class Blockers:
             f"({twin.command.side} {twin.command.quantity} {twin.command.symbol}, "
             f"{twin.broker_status or twin.status}).",
         )
+
+
+def _same_ticket(order: OrderRecord, command: OrderCommand) -> bool:
+    return command.ticket_id is not None and order.command.ticket_id == command.ticket_id
 
 
 def net_position(orders: list[OrderRecord]) -> int:

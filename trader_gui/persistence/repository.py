@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Engine, Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trader_gui.domain import transitions
@@ -292,6 +292,10 @@ class OrderRepository:
             .order_by(ORDERS.c.id)
             .limit(1)
         )
+        if command.ticket_id is not None:  # slices of one ticket are not each other's twins
+            query = query.where(
+                or_(ORDERS.c.ticket_id.is_(None), ORDERS.c.ticket_id != command.ticket_id)
+            )
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return _record(row) if row is not None else None
