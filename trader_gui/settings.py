@@ -56,6 +56,13 @@ class Settings:
     telegram_chat_id: str | None = None
     """Alerts go to this Telegram chat when the bot token is in the keyring."""
     telegram_base_url: str = "https://api.telegram.org"
+    intake_port: int | None = None
+    """The external order intake's port; None: no intake (`--intake-port N` also turns it on)."""
+    intake_host: str | None = None
+    """None: 127.0.0.1, this machine only. Any other host lets the network reach the intake."""
+    intake_approval: bool = False
+    intake_approval_timeout_s: float = 120.0
+    intake_rate_per_s: float = 20.0
     kite_redirect_port: int = 5000
     """The daily login's redirect: http://127.0.0.1:<port>/ as registered with Kite."""
 
@@ -80,7 +87,13 @@ def _plain(value: Any) -> Any:
 
 
 _DECIMAL_FIELDS = {"daily_loss_limit", "confirm_above_value"}
-_FLOAT_FIELDS = {"poll_interval_s", "broker_timeout_s", "not_found_grace_s"}
+_FLOAT_FIELDS = {
+    "poll_interval_s",
+    "broker_timeout_s",
+    "not_found_grace_s",
+    "intake_approval_timeout_s",
+    "intake_rate_per_s",
+}
 
 
 def load_settings(path: Path) -> Settings:
@@ -144,11 +157,11 @@ def _coerce(path: Path, key: str, value: Any) -> Any:
         return str(value).strip()
     if key == "risk":
         return value
-    if key == "kite_redirect_port":
+    if key in ("kite_redirect_port", "intake_port"):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
             raise SettingsError(f"{path}: {key} must be a port number, not {value!r}")
         return value
-    if key == "allow_unlock_after_max_loss":
+    if key in ("allow_unlock_after_max_loss", "intake_approval"):
         if not isinstance(value, bool):
             raise SettingsError(f"{path}: {key} must be true or false")
         return value

@@ -31,6 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the engine, watcher and recovery without a window; Ctrl-C stops",
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run the whole program offscreen on throwaway files: an order, its fill, "
+        "the kill switch; exit 0 when every step passes",
+    )
+    parser.add_argument(
+        "--paths",
+        action="store_true",
+        help="print where the config, database, paper broker, logs and cache are",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     basket = commands.add_parser("basket", help="submit every row of a CSV basket file")
@@ -71,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="kite: today's login in the browser; stores the day's access token",
     )
+    _intake_commands(commands)
     return parser
 
 
@@ -91,3 +103,71 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--broker-url", metavar="URL", default=argparse.SUPPRESS, help="broker host URL"
     )
+    parser.add_argument(
+        "--intake-port",
+        metavar="N",
+        type=_port,
+        default=argparse.SUPPRESS,
+        help="external order intake on 127.0.0.1:N (off unless given or set in the config)",
+    )
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {text!r}")
+    return value
+
+
+def _intake_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Clients of the running program's intake (see cli/submit.py)."""
+    submit = commands.add_parser(
+        "submit",
+        help="send one order to the running program through its intake",
+        description="The order goes through the running program's six steps; prints "
+        "COMMAND_ID STATUS TAG DETAIL.",
+    )
+    _common(submit)
+    submit.add_argument("--symbol", required=True)
+    submit.add_argument("--side", required=True, type=str.upper, choices=["BUY", "SELL"])
+    submit.add_argument("--quantity", required=True, type=int)
+    submit.add_argument("--exchange", default="NSE", type=str.upper, help="default NSE")
+    submit.add_argument(
+        "--order-type", default="MARKET", type=str.upper, help="MARKET (default), LIMIT, SL, SL-M"
+    )
+    submit.add_argument("--price", help="LIMIT and SL orders")
+    submit.add_argument("--trigger-price", help="SL and SL-M orders")
+    submit.add_argument("--product", default="MIS", type=str.upper, help="default MIS")
+    submit.add_argument("--strategy", help="default: the configured default strategy")
+    submit.add_argument(
+        "--execution-type",
+        default="ENTRY",
+        type=str.upper,
+        choices=["ENTRY", "EXIT"],
+        help="default ENTRY",
+    )
+    submit.add_argument(
+        "--client-order-id",
+        metavar="KEY",
+        help="idempotency key: the same key today is never sent twice (default: a new one)",
+    )
+    submit.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for the answer (default 60)",
+    )
+
+    status = commands.add_parser("status", help="one order's status from the running program")
+    _common(status)
+    status.add_argument("command_id", metavar="COMMAND_ID")
+
+    token = commands.add_parser(
+        "intake-token", help="print the intake token that sending programs must present"
+    )
+    _common(token)
+    token.add_argument("--rotate", action="store_true", help="make a new token (restart to use)")

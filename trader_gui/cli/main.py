@@ -21,6 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArgumentError as error:
         print(error, file=sys.stderr)
         return 2
+    if getattr(args, "self_test", False):  # throwaway files: the trader's config is not read
+        from trader_gui.cli.self_test import run_self_test
+
+        return run_self_test()
     paths = AppPaths.standard()
     config_path: Path = getattr(args, "config", None) or paths.config_file
     try:
@@ -33,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         broker=getattr(args, "broker", None),
         client_id=getattr(args, "client", None),
         broker_url=getattr(args, "broker_url", None),
+        intake_port=getattr(args, "intake_port", None),
     )
     try:
         return _dispatch(args, settings, paths, options, config_path)
@@ -66,6 +71,18 @@ def _dispatch(
         from trader_gui.cli.login import run_login
 
         return run_login(args, settings, options)
+    if command in ("submit", "status", "intake-token"):
+        from trader_gui.cli import submit
+
+        if command == "submit":
+            return submit.run_submit(args, settings)
+        if command == "status":
+            return submit.run_status(args, settings)
+        return submit.run_intake_token(args)
+    if getattr(args, "paths", False):
+        from trader_gui.cli.paths_command import run_paths
+
+        return run_paths(settings, paths, options, config_path)
     if getattr(args, "headless", False):
         from trader_gui.cli.headless import run_headless
 

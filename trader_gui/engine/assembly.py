@@ -9,6 +9,7 @@ from trader_gui.brokers.registry import BrokerOptions, create_broker
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.engine.alert_telegram import telegram_sink_from_keyring
 from trader_gui.engine.config import EngineConfig
+from trader_gui.engine.intake_config import intake_config_from
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
 from trader_gui.persistence.database import open_database, sqlite_url
@@ -25,6 +26,7 @@ class LaunchOptions:
     broker: str | None = None
     client_id: str | None = None
     broker_url: str | None = None
+    intake_port: int | None = None
 
 
 def engine_config(settings: Settings, client_id: str) -> EngineConfig:
@@ -85,6 +87,7 @@ def build_runtime(
     )
     return Runtime(
         alert_sinks=[telegram] if telegram is not None else [],
+        intake=intake_config_from(settings, options.intake_port),
         repository=repository,
         broker=broker,
         catalog=catalog,

@@ -19,6 +19,8 @@ from trader_gui.engine.alerts import Alerter, AlertSink
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.events import Event, EventBus, OrderUpdated, PollCompleted
 from trader_gui.engine.flatten import Flattener, FlattenReport
+from trader_gui.engine.intake import IntakeService
+from trader_gui.engine.intake_config import IntakeConfig
 from trader_gui.engine.order_engine import OrderEngine
 from trader_gui.engine.recovery import fail_interrupted
 from trader_gui.engine.risk import STATE_KEY, RiskManager
@@ -40,6 +42,7 @@ class Runtime:
         clock: Callable[[], datetime] = utc_now,
         events: EventBus | None = None,
         alert_sinks: Sequence[AlertSink] = (),
+        intake: IntakeConfig | None = None,
     ) -> None:
         self.repository = repository
         self.broker = broker
@@ -61,6 +64,7 @@ class Runtime:
         self.watcher = Watcher(self.engine, repository, clock)
         self.flattener = Flattener(self.engine, self.watcher)
         self.watcher.on_flatten = lambda by, reason: self.kill_and_flatten(by=by, reason=reason)
+        self.intake = IntakeService(self.engine, intake or IntakeConfig())
         self.alerts = Alerter(self.events, alert_sinks, account=config.client_id, now=clock)
         self._unsubscribe: Callable[[], None] | None = None
         self._started = False
@@ -92,6 +96,7 @@ class Runtime:
             log.warning("broker not reachable at start: orders wait for the first good poll")
             self._unsubscribe = self.events.subscribe(self._open_on_first_good_poll)
         self.watcher.start()
+        await self.intake.start()  # answers 503 until the engine is open for orders
 
     async def kill_and_flatten(self, *, by: str, reason: str = "") -> FlattenReport:
         """Kill switch on, every open order cancelled, every position squared off."""
@@ -113,6 +118,7 @@ class Runtime:
         if self._stopped:
             return
         self._stopped = True
+        await self.intake.stop()  # first: no new external orders; those under way finish
         self.engine.close()
         if self._unsubscribe:
             self._unsubscribe()
