@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from trader_gui.engine.assembly import LaunchOptions, build_runtime
+from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
 from trader_gui.settings import Settings
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
@@ -123,7 +124,7 @@ def run_window(
     listener = start_file_logging(paths)
     ensure_safe_refcounts()  # before the first Qt call (it logs when it applies)
     import qasync
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
     from trader_gui.ui.bridge import EngineBridge
     from trader_gui.ui.main_window import MainWindow
@@ -139,14 +140,11 @@ def run_window(
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(reporter.loop_exception)
     try:
-        try:
-            runtime = build_runtime(settings, paths, options)
-        except Exception as error:
-            log.exception("cannot start")
-            QMessageBox.critical(None, "trader-gui cannot start", f"{error}")
-            return 1
 
         async def main() -> int:
+            runtime = await _build_or_log_in(settings, paths, options)
+            if runtime is None:
+                return 1
             bridge = EngineBridge(runtime)
             window = MainWindow(bridge, settings, paths=paths, config_path=config_path)
             reporter.show = window.show_internal_error
@@ -171,6 +169,57 @@ def run_window(
         reporter.uninstall()
         log.info("window closed")
         stop_file_logging(listener)
+
+
+async def _build_or_log_in(
+    settings: Settings, paths: AppPaths, options: LaunchOptions
+) -> Runtime | None:
+    """The engine for the configured broker; when the account has no credentials yet, the
+    login dialog first (then once more), so a first start needs no command line. None when
+    it cannot start: the trader has been told why."""
+    from trader_gui.brokers.broker_credentials import CredentialsUnavailableError
+    from trader_gui.ui.login_dialog import log_in_first
+    from trader_gui.ui.tasks import TaskKeeper
+
+    tasks = TaskKeeper()
+    try:
+        while True:
+            try:
+                return build_runtime(settings, paths, options)
+            except CredentialsUnavailableError as missing:
+                log.warning("%s", missing)
+                stored = await log_in_first(
+                    tasks,
+                    reason=str(missing),
+                    broker=options.broker or settings.broker,
+                    client_id=options.client_id or settings.client_id,
+                )
+                if not stored:
+                    log.info("no credentials given: not starting")
+                    return None
+            except Exception as error:
+                log.exception("cannot start")
+                await _tell_cannot_start(f"{error}")
+                return None
+    finally:
+        await tasks.close()
+
+
+async def _tell_cannot_start(sentence: str) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from trader_gui.ui.dialogs import finished
+
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        "trader-gui cannot start",
+        sentence,
+        QMessageBox.StandardButton.Close,
+    )
+    try:
+        await finished(box)
+    finally:
+        box.deleteLater()
 
 
 def _close_on_sigint(window: Any) -> tuple[Any, Any]:

@@ -20,11 +20,25 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+import trader_gui.credentials
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
 
 ensure_safe_refcounts()
 
+from keyring_doubles import MemoryKeyring, keyring_in_use  # noqa: E402
 from ui_support import Terminal, TerminalFactory  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def keyring_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """Every window test gets a secure keyring in memory of its own: the window reads the
+    credential store at start, and no test may touch the developer's real keyring."""
+    backend = MemoryKeyring()
+    monkeypatch.setattr(trader_gui.credentials, "SERVICE", "trader-gui-ui-test")
+    trader_gui.credentials.default_store.cache_clear()
+    with keyring_in_use(backend):
+        yield backend
+    trader_gui.credentials.default_store.cache_clear()
 
 
 @pytest.fixture

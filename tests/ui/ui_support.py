@@ -150,3 +150,17 @@ def submit(qtbot: Any, entry: OrderEntryPanel, timeout: int = 10_000) -> OrderRe
 
 def wait_for(qtbot: Any, condition: Callable[[], Any], timeout: int = 10_000) -> None:
     qtbot.waitUntil(lambda: bool(condition()), timeout=timeout)
+
+
+def turn_on(qtbot: Any, terminal: Terminal) -> None:
+    """Click the kill switch and confirm, as the trader does; wait until it is on."""
+    from PySide6.QtWidgets import QMessageBox
+
+    control = terminal.window.kill_switch
+    qtbot.mouseClick(control.button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: control.dialog is not None and control.dialog.isVisible())
+    box = control.dialog
+    assert isinstance(box, QMessageBox)
+    assert "Every new ENTRY order will be blocked" in box.informativeText()
+    qtbot.mouseClick(box.defaultButton(), Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: control.state.active)

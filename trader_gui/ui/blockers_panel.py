@@ -129,6 +129,7 @@ class BlockersPanel(QWidget):
         self._day_timer.timeout.connect(self._check_new_day)
         self._day_timer.start()
         self._update_counts()
+        self._show_sentence()  # hidden until there is a blocked order to explain
 
     def set_theme(self, theme: ThemeColors) -> None:
         self._theme = theme

@@ -1,7 +1,7 @@
 """The one door between widgets and the engine.
 
 Engine events (plain dataclasses on the loop thread) come out as Qt signals; the trader's
-intent (submit, cancel, modify, kill switch) and every read go in as coroutines. Reads run on
+intent (submit, cancel, modify, kill switch, risk limits) and every read go in as coroutines. Reads run on
 the engine's database thread (`workers.db`) and quotes on its broker threads, so the window's
 thread never waits on a commit or a broker. Widgets never see the repository or the broker.
 """
@@ -20,6 +20,7 @@ from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.market_time import trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.risk_limits import LimitRoom, RiskLimits
 from trader_gui.domain.transitions import Transition
 from trader_gui.engine.events import (
     Connection,
@@ -28,6 +29,7 @@ from trader_gui.engine.events import (
     KillSwitchChanged,
     Level,
     Notice,
+    OrdersQueued,
     OrderUpdated,
     PnlUpdated,
     PollCompleted,
@@ -64,6 +66,8 @@ class EngineBridge(QObject):
     """True while at least one ticket is in steps 1-5."""
     ready_changed = Signal(bool)
     """True once recovery and the first reconcile are done and tickets are taken."""
+    orders_queued = Signal(int, int)
+    """(orders waiting for the account's order throttle, its rate per second); 0 when drained."""
 
     def __init__(self, runtime: Runtime, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +75,7 @@ class EngineBridge(QObject):
         self._submitting = 0
         self._ready = False
         self._stopped = False
+        self._queued = 0
         self._unsubscribe = runtime.events.subscribe(self._on_event)
 
     # ---- facts the window shows -------------------------------------------------------------
@@ -100,16 +105,33 @@ class EngineBridge(QObject):
         return self._submitting > 0
 
     @property
+    def queued(self) -> int:
+        """Orders of this account waiting for the order throttle right now."""
+        return self._queued
+
+    # ---- risk limits ------------------------------------------------------------------------
+
+    @property
+    def risk_limits(self) -> RiskLimits:
+        return self._runtime.engine.risk.limits
+
+    @property
     def daily_loss_limit(self) -> Decimal | None:
         return self._runtime.engine.risk.daily_loss_limit
 
-    def set_daily_loss_limit(self, limit: Decimal | None) -> None:
-        """Applies at once: the risk manager reads it on the next ENTRY."""
-        self._runtime.engine.risk.daily_loss_limit = limit
-        log.info("daily loss limit set to %s from the window", limit)
+    def set_risk_limits(self, limits: RiskLimits) -> None:
+        """Applies at once: the risk manager checks the next order and the next P&L poll
+        against these. The day's risk memory (peak, cooldown, a max-loss trip) is kept."""
+        self._runtime.engine.risk.limits = limits
+        log.info("risk limits set from the window: %s", limits)
 
-    def room_left(self) -> Decimal | None:
-        return self._runtime.engine.risk.room_left()
+    def limit_rooms(self) -> list[LimitRoom]:
+        """Per loss limit in force (daily, trailing floor, max loss): its floor, the room left
+        and ok / amber / red, from the risk manager's last P&L poll."""
+        return self._runtime.engine.risk.rooms()
+
+    def max_loss_tripped_today(self) -> bool:
+        return self._runtime.engine.risk.max_loss_tripped_today()
 
     def now(self) -> datetime:
         return self._runtime.clock()
@@ -181,12 +203,26 @@ class EngineBridge(QObject):
         return result
 
     async def set_kill_switch(self, active: bool, *, reason: str = "") -> KillSwitchState:
+        """Raises KillSwitchLockedError (its message is the sentence to show) when turning off
+        is refused, e.g. on the day of a max-loss trip."""
         return await self._runtime.engine.set_kill_switch(active, by="trader", reason=reason)
+
+    async def protection_preview(self, command: OrderCommand) -> str | None:
+        """The sentence saying at what protected price a MARKET or SL-M ticket would go out on
+        a broker that protects market orders, or None (another order type, or a broker that
+        sends market orders as they are). The engine asks the broker on a broker thread."""
+        return await self._runtime.engine.preview(command)
 
     # ---- reads (database thread) ------------------------------------------------------------
 
     async def kill_switch(self) -> KillSwitchState:
         return await self._runtime.engine.kill_switch()
+
+    async def kill_switch_history(self, limit: int = 200) -> list[KillSwitchState]:
+        """Every change of this account's switch, newest first: who or what, when, why."""
+        return await self._runtime.workers.db(
+            self._runtime.repository.kill_switch_history, self.client_id, limit
+        )
 
     async def orders(self, limit: int = HISTORY_LIMIT) -> list[OrderRecord]:
         """The account's orders, oldest first (the newest `limit` of them)."""
@@ -244,6 +280,10 @@ class EngineBridge(QObject):
                 self.kill_switch_changed.emit(event.state)
         elif isinstance(event, ConnectionChanged):
             self.connection_changed.emit(event)
+        elif isinstance(event, OrdersQueued):
+            if event.client_id == self.client_id:
+                self._queued = event.count
+                self.orders_queued.emit(event.count, event.rate)
         elif isinstance(event, Notice):
             notice_log.log(_NOTICE_LEVELS.get(event.level, logging.INFO), "%s", event.text)
             self.notice.emit(event)

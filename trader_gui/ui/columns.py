@@ -108,6 +108,56 @@ def export_text(value: Any) -> str:
     return str(value)
 
 
+STYLE_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.FontRole,
+    }
+)
+"""Roles a model's styler answers (colours and fonts)."""
+
+
+def cell_data(kind: CellKind, role: int, value: Callable[[], Any]) -> Any:
+    """What a cell of this kind answers for a role; `value` gives the raw value on demand
+    (most roles a view asks for need none). Style roles are the model's own business."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return display(kind, value())
+    if role == SORT_ROLE:
+        return sortable(value())
+    if role == RAW_ROLE:
+        return value()
+    if role == Qt.ItemDataRole.TextAlignmentRole:
+        if kind.is_number:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if kind in (CellKind.STATUS, CellKind.SIDE):
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+    if role == Qt.ItemDataRole.ToolTipRole:
+        raw = value()
+        if kind is CellKind.DETAIL and raw:
+            return str(raw)
+        if kind is CellKind.TAG and raw is not None:
+            return f"{display(kind, raw)} ({raw})"
+        if kind is CellKind.TIME and raw is not None:
+            return formatting.date_clock_ms(raw)
+        return None
+    return None
+
+
+def header_data(
+    columns: Sequence[Column[Any]], section: int, orientation: Qt.Orientation, role: int
+) -> Any:
+    if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(columns):
+        return None
+    column = columns[section]
+    if role == Qt.ItemDataRole.DisplayRole:
+        return column.title
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return column.tooltip or column.title
+    return None
+
+
 class KeyedTableModel(QAbstractTableModel, Generic[R]):
     def __init__(
         self,
@@ -158,34 +208,9 @@ class KeyedTableModel(QAbstractTableModel, Generic[R]):
             return None
         record = self._rows[index.row()]
         column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return display(column.kind, column.value(record))
-        if role == SORT_ROLE:
-            return sortable(column.value(record))
-        if role == RAW_ROLE:
-            return column.value(record)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column.kind.is_number:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if column.kind in (CellKind.STATUS, CellKind.SIDE):
-                return int(Qt.AlignmentFlag.AlignCenter)
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            value = column.value(record)
-            if column.kind is CellKind.DETAIL and value:
-                return str(value)
-            if column.kind is CellKind.TAG and value is not None:
-                return f"{display(column.kind, value)} ({value})"
-            if column.kind is CellKind.TIME and value is not None:
-                return formatting.date_clock_ms(value)
-            return None
-        if self._styler is not None and role in (
-            Qt.ItemDataRole.ForegroundRole,
-            Qt.ItemDataRole.BackgroundRole,
-            Qt.ItemDataRole.FontRole,
-        ):
+        if self._styler is not None and role in STYLE_ROLES:
             return self._styler(record, column, role)
-        return None
+        return cell_data(column.kind, role, lambda: column.value(record))
 
     def headerData(  # noqa: N802
         self,
@@ -193,14 +218,7 @@ class KeyedTableModel(QAbstractTableModel, Generic[R]):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        column = self.columns[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.title
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return column.tooltip or column.title
-        return None
+        return header_data(self.columns, section, orientation, role)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

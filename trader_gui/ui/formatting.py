@@ -5,12 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from trader_gui.domain.market_time import IST
 from trader_gui.domain.prices import format_money
 
 
 def local(at: datetime) -> datetime:
     """The trader's local time; a naive value is taken as UTC (as the engine stores it)."""
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone()
+
+
+def ist(at: datetime) -> datetime:
+    """Indian market time, whatever the computer's zone; a naive value is taken as UTC."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(IST)
+
+
+def ist_stamp(at: datetime | None) -> str:
+    """`25 Nov 2026 14:03:07 IST`: for records a trader may compare with the exchange."""
+    if at is None:
+        return ""
+    return f"{ist(at):%d %b %Y %H:%M:%S} IST"
 
 
 def clock_ms(at: datetime | None) -> str:

@@ -1,6 +1,8 @@
 """The kill switch: always in sight, one click and a confirmation to turn on, deliberately
-harder to turn off (the trader types UNLOCK). The engine persists it; this only shows it and
-asks for changes."""
+harder to turn off (the trader types UNLOCK), and after a max-loss trip refused by the engine
+until the next trading day (its sentence is shown). The engine persists it and every change
+(who or what, when, why), which the history dialog lists; this only shows it and asks for
+changes."""
 
 from __future__ import annotations
 
@@ -9,22 +11,27 @@ import logging
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
     QMessageBox,
     QSizePolicy,
     QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.engine.order_engine import KillSwitchLockedError
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.dialogs import answer, finished, question
-from trader_gui.ui.formatting import local
+from trader_gui.ui.formatting import ist, ist_stamp
 from trader_gui.ui.tasks import TaskKeeper
 from trader_gui.ui.widgets import set_state
 
@@ -38,7 +45,7 @@ def describe(state: KillSwitchState) -> str:
         return "Kill switch off: orders flow normally."
     why = f" ({state.reason})" if state.reason else ""
     return (
-        f"Kill switch ON since {local(state.changed_at):%H:%M:%S}, set by {state.changed_by}"
+        f"Kill switch ON since {ist(state.changed_at):%H:%M:%S} IST, set by {state.changed_by}"
         f"{why}: new ENTRY orders are blocked; EXIT orders and cancels still go."
     )
 
@@ -81,6 +88,91 @@ class UnlockDialog(QDialog):
             super().accept()
 
 
+HISTORY_COLUMNS = ("When (IST)", "Switch", "By", "Why")
+
+
+class KillSwitchHistoryDialog(QDialog):
+    """Every change of the account's kill switch, newest first: when, on or off, who or what
+    changed it, and why. Not modal; it follows changes while it is open."""
+
+    def __init__(self, bridge: EngineBridge, tasks: TaskKeeper, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("killSwitchHistory")
+        self.setWindowTitle(f"Kill switch history — {bridge.client_id}")
+        self.setModal(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._bridge = bridge
+        self._tasks = tasks
+        self._history: list[KillSwitchState] = []
+        self.summary = QLabel("Reading the history…")
+        self.summary.setObjectName("mutedLabel")
+        self.summary.setWordWrap(True)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("killSwitchHistoryTree")
+        self.tree.setHeaderLabels(HISTORY_COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(buttons)
+        self.resize(760, 360)
+        bridge.kill_switch_changed.connect(self._changed)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._tasks.spawn(self._load(), name="kill switch history")
+
+    async def _load(self) -> None:
+        history = await self._bridge.kill_switch_history()
+        self.show_history(history)
+
+    def _changed(self, *_: object) -> None:
+        if self.isVisible():
+            self.refresh()
+
+    def show_history(self, history: list[KillSwitchState]) -> None:
+        self._history = list(history)
+        self.tree.clear()
+        for state in history:
+            item = QTreeWidgetItem(
+                [
+                    ist_stamp(state.changed_at),
+                    "ON" if state.active else "off",
+                    state.changed_by,
+                    state.reason or "—",
+                ]
+            )
+            item.setToolTip(3, state.reason)
+            if state.active:
+                font = item.font(1)
+                font.setBold(True)
+                item.setFont(1, font)
+            self.tree.addTopLevelItem(item)
+        if history:
+            count = len(history)
+            self.summary.setText(
+                f"{count} change{'s' if count != 1 else ''}, newest first. {describe(history[0])}"
+            )
+        else:
+            self.summary.setText("The kill switch has never been changed on this account.")
+
+    def entries(self) -> list[tuple[str, str, str, str]]:
+        """The rows as shown: (when, switch, by, why)."""
+        rows = []
+        for number in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(number)
+            rows.append((item.text(0), item.text(1), item.text(2), item.text(3)))
+        return rows
+
+
 class KillSwitchControl(QObject):
     """Owns the toolbar button and the state shown everywhere else (`changed`)."""
 
@@ -109,8 +201,15 @@ class KillSwitchControl(QObject):
             "Kill switch on, cancel every open order, square off every position at market"
         )
         self.flatten_action.triggered.connect(self.request_flatten)
+        self.history_action = QAction("Kill switch history…", self)
+        self.history_action.setObjectName("killSwitchHistoryAction")
+        self.history_action.setToolTip("Who or what turned the switch on or off, when and why")
+        self.history_action.triggered.connect(self.open_history)
+        self.history_dialog: KillSwitchHistoryDialog | None = None
         menu = QMenu(self.button)
         menu.addAction(self.flatten_action)
+        menu.addSeparator()
+        menu.addAction(self.history_action)
         self.button.setMenu(menu)
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         bridge.kill_switch_changed.connect(self.show_state)
@@ -223,6 +322,46 @@ class KillSwitchControl(QObject):
             dialog.deleteLater()
         if result != QDialog.DialogCode.Accepted:
             return
-        state = await self._bridge.set_kill_switch(False, reason="unlocked from the window")
+        try:
+            state = await self._bridge.set_kill_switch(False, reason="unlocked from the window")
+        except KillSwitchLockedError as refused:
+            await self._show_refusal(str(refused))
+            return
         self.show_state(state)
         self.status_message.emit(describe(state))
+
+    async def _show_refusal(self, sentence: str) -> None:
+        """The engine keeps the switch on (a max-loss trip today): its sentence, no more."""
+        log.warning("kill switch stays on: %s", sentence)
+        self.status_message.emit(f"Kill switch stays ON: {sentence}")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Kill switch stays ON",
+            sentence,
+            QMessageBox.StandardButton.Ok,
+            self._window,
+        )
+        box.setObjectName("killSwitchRefused")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        self.dialog = box
+        try:
+            await finished(box)
+        finally:
+            box.deleteLater()
+
+    def open_history(self) -> KillSwitchHistoryDialog:
+        """The history dialog (one at a time; opening it again brings it forward)."""
+        if self.history_dialog is not None:
+            self.history_dialog.refresh()
+            self.history_dialog.raise_()
+            self.history_dialog.activateWindow()
+            return self.history_dialog
+        dialog = KillSwitchHistoryDialog(self._bridge, self._tasks, self._window)
+        dialog.destroyed.connect(lambda *_: setattr(self, "history_dialog", None))
+        self.history_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def close_dialogs(self) -> None:
+        if self.history_dialog is not None:
+            self.history_dialog.close()

@@ -2,11 +2,15 @@
 
 Live: a step committed while the order is selected is appended at once. A step that arrives
 while the history is being read is merged, never shown twice.
+
+A slice of a ticket cut at the freeze quantity shows its own steps, and names its ticket and
+its sibling slices with their statuses; a ticket's row shows its slices, one line each.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont
@@ -25,6 +29,7 @@ from trader_gui.domain.transitions import Transition
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.formatting import clock_ms, gap, local
 from trader_gui.ui.formatting import price as show_price
+from trader_gui.ui.orders_model import TicketGroup
 from trader_gui.ui.tasks import TaskKeeper
 from trader_gui.ui.theme import LIGHT, ThemeColors
 from trader_gui.ui.widgets import fit_columns
@@ -67,6 +72,9 @@ class LifecyclePanel(QWidget):
         self._loading = False
         self._early: list[Transition] = []
         self._generation = 0
+        self._ticket_id: str | None = None
+        """The ticket shown (its row selected), or None when an order is shown."""
+        self._ticket_lookup: Callable[[str], TicketGroup | None] = lambda _ticket_id: None
 
         self.title = QLabel("Select an order to see its steps.")
         self.title.setObjectName("lifecycleTitle")
@@ -74,6 +82,11 @@ class LifecyclePanel(QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary = QLabel()
         self.summary.setObjectName("mutedLabel")
+        self.ticket_label = QLabel()
+        self.ticket_label.setObjectName("ticketContext")
+        self.ticket_label.setWordWrap(True)
+        self.ticket_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.ticket_label.setVisible(False)
         self.tree = QTreeWidget()
         self.tree.setObjectName("lifecycleTree")
         self.tree.setHeaderLabels(COLUMNS)
@@ -101,6 +114,7 @@ class LifecyclePanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
+        layout.addWidget(self.ticket_label)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.step_detail)
         bridge.order_updated.connect(self.on_order_updated)
@@ -109,30 +123,50 @@ class LifecyclePanel(QWidget):
     def command_id(self) -> str | None:
         return self._command_id
 
+    @property
+    def ticket_id(self) -> str | None:
+        """The ticket shown: the one whose row is selected, or the selected slice's."""
+        if self._ticket_id is not None:
+            return self._ticket_id
+        return self._record.command.ticket_id if self._record is not None else None
+
+    def set_ticket_lookup(self, lookup: Callable[[str], TicketGroup | None]) -> None:
+        """Where a slice's ticket and siblings are found (the orders table has them)."""
+        self._ticket_lookup = lookup
+
     def steps(self) -> list[Transition]:
         return list(self._steps)
 
     def set_theme(self, theme: ThemeColors) -> None:
         self._theme = theme
+        if self._ticket_id is not None:
+            self.show_ticket(self._ticket_lookup(self._ticket_id))
+            return
         self._redraw()
+        self._update_title()
+        self._update_ticket()
 
     def show_order(self, record: OrderRecord | None) -> None:
         """Follow another order (or none); its history is read on the database thread."""
+        self._ticket_id = None
         if record is None:
             self._command_id = None
             self._record = None
             self._reset()
             self.title.setText("Select an order to see its steps.")
             self.summary.clear()
+            self._update_ticket()
             return
         if record.command_id == self._command_id:
             self._record = record
             self._update_title()
+            self._update_ticket()
             return
         self._command_id = record.command_id
         self._record = record
         self._reset()
         self._update_title()
+        self._update_ticket()
         self._loading = True
         self._generation += 1
         self._tasks.spawn(self._load(record.command_id, self._generation), name="load lifecycle")
@@ -146,6 +180,56 @@ class LifecyclePanel(QWidget):
             self._add(transition)
         self._early.clear()
         self._update_title()
+
+    def show_ticket(self, ticket: TicketGroup | None) -> None:
+        """A ticket's row: its slices, one line each (select a slice for its steps)."""
+        if ticket is None or not ticket.children:
+            self.show_order(None)
+            return
+        self._generation += 1  # a history read still under way is for another order
+        self._command_id = None
+        self._record = None
+        self._ticket_id = ticket.ticket_id
+        self._reset()
+        command = ticket.command
+        self.title.setText(
+            f"<b>Ticket {command.side} {ticket.quantity:,} {command.symbol}</b> "
+            f"{command.order_type} · {command.product} · {command.execution_type} · "
+            f"strategy {command.strategy} · <span style='color:"
+            f"{self._theme.status(ticket.colour_status).name()}'>"
+            f"<b>{html.escape(ticket.status_text)}</b></span>"
+        )
+        self.summary.setText(
+            f"{ticket.ticket_id} · sliced at the freeze quantity into {len(ticket.children)} "
+            "orders · select one for its steps"
+        )
+        self.ticket_label.setVisible(False)
+        for child in sorted(ticket.children, key=lambda c: c.created_at):
+            item = QTreeWidgetItem(
+                [
+                    clock_ms(child.created_at),
+                    "—",
+                    f"{ticket.position(child.command_id)} · {child.command.quantity:,} · "
+                    f"{child.status}",
+                    f"{child.command_id}: {child.detail}",
+                ]
+            )
+            item.setForeground(STEP, QBrush(self._theme.status(child.status, child.broker_status)))
+            item.setToolTip(DETAIL, child.detail)
+            self.tree.addTopLevelItem(item)
+
+    def slice_lines(self) -> list[str]:
+        """The ticket's slices as shown while its row is selected (step column)."""
+        return [self.tree.topLevelItem(i).text(STEP) for i in range(self.tree.topLevelItemCount())]
+
+    def on_ticket_changed(self, ticket: TicketGroup | None) -> None:
+        """One of a ticket's slices moved (the orders table has it already)."""
+        if ticket is None:
+            return
+        if self._ticket_id == ticket.ticket_id:
+            self.show_ticket(ticket)
+        elif self._ticket_id is None and self.ticket_id == ticket.ticket_id:
+            self._update_ticket()  # the shown slice, or one of its siblings
 
     def on_order_updated(self, record: OrderRecord, transition: Transition) -> None:
         if record.command_id != self._command_id:
@@ -223,6 +307,29 @@ class LifecyclePanel(QWidget):
         if transition.tag is not None and transition.tag.is_blocker:
             item.setForeground(DETAIL, QBrush(colour))
         return item
+
+    def _update_ticket(self) -> None:
+        """For a slice: which ticket it belongs to, and how its siblings stand."""
+        record = self._record
+        ticket_id = record.command.ticket_id if record is not None else None
+        ticket = self._ticket_lookup(ticket_id) if ticket_id is not None else None
+        if record is None or ticket is None:
+            self.ticket_label.setVisible(False)
+            self.ticket_label.clear()
+            return
+        siblings = [
+            f"{html.escape(child.command_id)} "
+            f"<span style='color:{self._theme.status(child.status, child.broker_status).name()}'>"
+            f"{child.status}</span>"
+            for child in sorted(ticket.children, key=lambda c: c.created_at)
+            if child.command_id != record.command_id
+        ]
+        self.ticket_label.setText(
+            f"{ticket.position(record.command_id).capitalize()} of ticket "
+            f"<b>{html.escape(ticket.ticket_id)}</b> ({html.escape(ticket.status_text)}) · "
+            f"siblings: {', '.join(siblings) if siblings else 'none yet'}"
+        )
+        self.ticket_label.setVisible(True)
 
     def _update_title(self) -> None:
         record = self._record

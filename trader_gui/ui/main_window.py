@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trader_gui.credentials import BackendStatus, default_store
 from trader_gui.domain.enums import Side
 from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderRecord
@@ -38,19 +39,22 @@ from trader_gui.ui.dialogs import answer, question
 from trader_gui.ui.kill_switch import KillSwitchControl
 from trader_gui.ui.lifecycle_panel import LifecyclePanel
 from trader_gui.ui.log_panel import LogPanel, QtLogHandler
+from trader_gui.ui.login_dialog import BrokerLoginDialog
 from trader_gui.ui.order_entry import OrderEntryPanel
 from trader_gui.ui.orders_panel import OrdersPanel
 from trader_gui.ui.pnl_panel import PnlPanel
 from trader_gui.ui.positions_panel import PositionsPanel
-from trader_gui.ui.settings_dialog import SettingsDialog, needs_restart
-from trader_gui.ui.status_bar import StatusBar
-from trader_gui.ui.tasks import TaskKeeper
+from trader_gui.ui.settings_dialog import SettingsDialog, needs_restart, risk_limits_of
+from trader_gui.ui.status_bar import NOTICE_MS, StatusBar
+from trader_gui.ui.tasks import TaskKeeper, in_thread
 from trader_gui.ui.theme import ThemeColors, apply_theme
 
 log = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 1
 LAYOUT_FILE = "window.ini"
+ORDERS_HEADER_KEY = "orders_tree_header"
+"""The orders table's columns (order, widths, sort); the tree's, not the old table's."""
 APP_TITLE = "trader-gui"
 
 
@@ -105,6 +109,9 @@ class MainWindow(QMainWindow):
         self.dialog: QMessageBox | None = None
         """The close confirmation while it is open (tests answer it)."""
         self.settings_dialog: SettingsDialog | None = None
+        self.login_dialog: BrokerLoginDialog | None = None
+        self.credential_warning: str | None = None
+        """The sentence shown at start when no secure credential store is available."""
 
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -203,6 +210,9 @@ class MainWindow(QMainWindow):
         self.sell_action = QAction("Sell ticket", self)
         self.settings_action = QAction("Settings…", self)
         self.export_action = QAction("Export orders…", self)
+        self.login_action = QAction("Log in to broker…", self)
+        self.login_action.setObjectName("loginAction")
+        self.login_action.setToolTip("Store a broker account's credentials in the OS keyring")
         self.kill_action = QAction("Kill switch", self)
         self.buy_action.setObjectName("buyAction")
         self.sell_action.setObjectName("sellAction")
@@ -222,6 +232,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
+        file_menu.addAction(self.login_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -238,6 +250,7 @@ class MainWindow(QMainWindow):
         orders_menu.addSeparator()
         orders_menu.addAction(self.kill_action)
         orders_menu.addAction(self.kill_switch.flatten_action)
+        orders_menu.addAction(self.kill_switch.history_action)
         view = menus.addMenu("&View")
         for dock in self.docks.all():
             view.addAction(dock.toggleViewAction())
@@ -254,8 +267,12 @@ class MainWindow(QMainWindow):
         self.sell_action.triggered.connect(lambda: self._new_ticket(Side.SELL))
         self.kill_action.triggered.connect(self.kill_switch.request_toggle)
         self.settings_action.triggered.connect(self.open_settings)
+        self.login_action.triggered.connect(self.open_login)
         self.export_action.triggered.connect(self.orders.choose_export_path)
         self.orders.order_selected.connect(self.lifecycle.show_order)
+        self.orders.ticket_selected.connect(self.lifecycle.show_ticket)
+        self.orders.ticket_changed.connect(self.lifecycle.on_ticket_changed)
+        self.lifecycle.set_ticket_lookup(self.orders.model.ticket)
         self.orders.status_message.connect(self.status.say)
         self.entry.status_message.connect(self.status.say)
         self.entry.submitted.connect(self._ticket_submitted)
@@ -265,6 +282,7 @@ class MainWindow(QMainWindow):
         bridge.connection_changed.connect(self.status.show_connection)
         bridge.poll_completed.connect(self.status.show_poll)
         bridge.busy_changed.connect(self.status.show_busy)
+        bridge.orders_queued.connect(self.status.show_queue)
         bridge.notice.connect(self.show_notice)
         bridge.ready_changed.connect(self._ready_changed)
 
@@ -280,8 +298,9 @@ class MainWindow(QMainWindow):
         self._install_shortcuts(settings.shortcuts)
         self.entry.apply_settings(settings)
         if not first:
-            if settings.daily_loss_limit != self.bridge.daily_loss_limit:
-                self.bridge.set_daily_loss_limit(settings.daily_loss_limit)
+            limits = risk_limits_of(settings)
+            if limits != self.bridge.risk_limits:
+                self.bridge.set_risk_limits(limits)
                 self.pnl.limit_changed()
             later = needs_restart(old, settings)
             saved = f"Settings saved to {self.config_path}."
@@ -290,7 +309,7 @@ class MainWindow(QMainWindow):
             )
 
     def _apply_theme(self, theme: ThemeColors) -> None:
-        self.orders.model.set_theme(theme)
+        self.orders.set_theme(theme)
         self.lifecycle.set_theme(theme)
         self.blockers.set_theme(theme)
         self.pnl.set_theme(theme)
@@ -335,6 +354,46 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def open_login(self) -> BrokerLoginDialog:
+        """File → Log in to broker…: one dialog at a time, for this account by default."""
+        if self.login_dialog is not None:
+            self.login_dialog.raise_()
+            self.login_dialog.activateWindow()
+            return self.login_dialog
+        dialog = BrokerLoginDialog(
+            self.tasks,
+            broker=self.bridge.broker_name,
+            client_id=self.bridge.client_id,
+            parent=self,
+        )
+        dialog.stored.connect(self._credentials_stored)
+        dialog.destroyed.connect(lambda *_: setattr(self, "login_dialog", None))
+        self.login_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _credentials_stored(self, broker: str, client_id: str, names: list[str]) -> None:
+        self.status.say(f"Stored {broker} credentials for {client_id}: {', '.join(names)}.")
+
+    async def _check_credential_store(self) -> None:
+        """Say once, at start, when credentials cannot be kept (no secure keyring)."""
+
+        def status() -> tuple[BackendStatus, bool]:
+            created_now = default_store.cache_info().currsize == 0
+            return default_store().backend_status(), created_now
+
+        try:
+            backend, created_now = await in_thread(status, name="trader-keyring")
+        except Exception as error:  # a keyring that cannot even be asked is said, not raised
+            log.warning("credential store not available: %s", error)
+            return
+        if backend.secure:
+            return
+        self.credential_warning = backend.sentence
+        self.status.showMessage(backend.sentence, NOTICE_MS[Level.WARNING])
+        if not created_now:  # a store made just now logged the sentence itself
+            log.warning("%s", backend.sentence)
+
     def _show_shortcuts(self) -> None:
         keys = DEFAULT_SHORTCUTS | self.settings.shortcuts
         box = QMessageBox(
@@ -365,7 +424,7 @@ class MainWindow(QMainWindow):
         store = self._layout_store()
         geometry = store.value("geometry")
         state = store.value("state")
-        header = store.value("orders_header")
+        header = store.value(ORDERS_HEADER_KEY)
         restored = False
         if isinstance(geometry, QByteArray | bytes):
             restored = self.restoreGeometry(QByteArray(geometry))
@@ -374,7 +433,7 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray | bytes):
             restored = self.restoreState(QByteArray(state), LAYOUT_VERSION) and restored
         if isinstance(header, QByteArray | bytes):
-            self.orders.table.horizontalHeader().restoreState(QByteArray(header))
+            self.orders.table.header().restoreState(QByteArray(header))
         return restored
 
     def save_layout(self) -> None:
@@ -382,7 +441,7 @@ class MainWindow(QMainWindow):
         store = self._layout_store()
         store.setValue("geometry", self.saveGeometry())
         store.setValue("state", self.saveState(LAYOUT_VERSION))
-        store.setValue("orders_header", self.orders.table.horizontalHeader().saveState())
+        store.setValue(ORDERS_HEADER_KEY, self.orders.table.header().saveState())
         store.sync()
 
     def reset_layout(self) -> None:
@@ -465,6 +524,7 @@ class MainWindow(QMainWindow):
 
     async def _start(self) -> None:
         self.status.say("Loading orders…")
+        self.tasks.spawn(self._check_credential_store(), name="credential store")
         await self.kill_switch.load()
         self.orders.load(await self.bridge.orders())
         self.blockers.load(await self.bridge.blocked_today())
@@ -546,8 +606,11 @@ class MainWindow(QMainWindow):
         except OSError as error:
             log.warning("window layout not saved: %s", error)
         self.orders.close_dialogs()
+        self.kill_switch.close_dialogs()
         if self.settings_dialog is not None:
             self.settings_dialog.close()
+        if self.login_dialog is not None:
+            self.login_dialog.close()
         if self._error_box is not None:
             self._error_box.close()
         self.blockers.stop()

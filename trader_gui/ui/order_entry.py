@@ -4,11 +4,16 @@ The form runs the same two stages the engine runs in step 2 (`parse_ticket`, the
 `validate_command` against the catalog), so a ticket that would be blocked as
 VALIDATION_FAILED never leaves the form: the field turns red with the sentence under it and
 the send button stays disabled.
+
+MARKET and SL-M tickets on a broker that protects market orders go out as LIMIT or SL-LIMIT
+at a protected price; when the engine can say which, the sentence is shown under the ticket
+before it is sent (and in the large-order confirmation).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
@@ -70,6 +75,9 @@ FIELDS = (
 )
 REQUIRED_WORDS = ("is required", "needs a")
 STATES = ("ok", "warn", "bad")
+PROTECTED_TYPES = frozenset({OrderType.MARKET, OrderType.SL_M})
+PROTECTION_REFRESH_S = 5.0
+"""A protected price follows the last price; asked again at most this often while typing."""
 
 
 def products_for(exchange: Exchange) -> list[Product]:
@@ -134,6 +142,9 @@ class OrderEntryPanel(QWidget):
         self._errors: list[FieldError] = []
         self.confirmation: QMessageBox | None = None
         """The large-order confirmation while it is open (tests answer it)."""
+        self._protection_for: tuple[object, ...] | None = None
+        self._protection_in_flight = False
+        self._protection_asked_at = 0.0
         self._build()
         self._connect()
         self._exchange_changed(self.exchange.currentText())
@@ -203,6 +214,10 @@ class OrderEntryPanel(QWidget):
 
         self.value_label = QLabel()
         self.value_label.setObjectName("orderValue")
+        self.protection_label = QLabel()
+        self.protection_label.setObjectName("protectionNote")
+        self.protection_label.setWordWrap(True)
+        self.protection_label.setVisible(False)
         self.submit_button = QPushButton()
         self.submit_button.setObjectName("submitButton")
         self.submit_button.setMinimumHeight(40)
@@ -279,6 +294,7 @@ class OrderEntryPanel(QWidget):
         layout.addLayout(sides)
         layout.addLayout(grid)
         layout.addWidget(self.value_label)
+        layout.addWidget(self.protection_label)
         layout.addWidget(self.submit_button)
         layout.addWidget(self.form_hint)
         layout.addWidget(self.result)
@@ -406,6 +422,7 @@ class OrderEntryPanel(QWidget):
         self._show_errors()
         self._update_value()
         self._update_submit()
+        self._update_protection()
         return self._command
 
     @property
@@ -476,6 +493,49 @@ class OrderEntryPanel(QWidget):
         threshold = self._settings.confirm_above_value
         note = " · asks to confirm" if threshold is not None and value > threshold else ""
         self.value_label.setText(f"Order value ≈ {money(value)}{note}")
+
+    # ---- market protection ------------------------------------------------------------------
+
+    @property
+    def protection(self) -> str:
+        """The protected-price sentence shown for this ticket ("" when none)."""
+        return self.protection_label.text() if self.protection_label.isVisibleTo(self) else ""
+
+    def _update_protection(self, *, refresh: bool = False) -> None:
+        """Ask the engine, at most one question at a time, what price a MARKET or SL-M ticket
+        would be protected at; the answer is shown while the ticket is still the same."""
+        command = self._command
+        if command is None or command.order_type not in PROTECTED_TYPES:
+            self._protection_for = None
+            self._show_protection("")
+            return
+        key = _protection_key(command)
+        if key == self._protection_for and not refresh:
+            return
+        if key != self._protection_for:
+            self._show_protection("")
+        self._protection_for = key
+        if not self._protection_in_flight:
+            self._protection_in_flight = True
+            self._protection_asked_at = time.monotonic()
+            self._tasks.spawn(self._fetch_protection(command), name="market protection")
+
+    async def _fetch_protection(self, command: OrderCommand) -> None:
+        try:
+            sentence = await self._bridge.protection_preview(command)
+        except Exception as error:  # a preview is a nicety: never an error dialog
+            log.info("no protected price for %s: %s", command.symbol, error)
+            sentence = None
+        finally:
+            self._protection_in_flight = False
+        if self._protection_for == _protection_key(command):
+            self._show_protection(sentence or "")
+        elif self._protection_for is not None and self._command is not None:
+            self._update_protection(refresh=True)  # the ticket changed while asking
+
+    def _show_protection(self, sentence: str) -> None:
+        self.protection_label.setText(sentence)
+        self.protection_label.setVisible(bool(sentence))
 
     # ---- field reactions --------------------------------------------------------------------
 
@@ -573,6 +633,9 @@ class OrderEntryPanel(QWidget):
         self._update_units_hint()
         if event.ok and self._instrument is not None:
             self._refresh_quote()
+            since = time.monotonic() - self._protection_asked_at
+            if self._protection_for is not None and since >= PROTECTION_REFRESH_S:
+                self._update_protection(refresh=True)  # the last price it rests on moved
 
     def _refresh_quote(self) -> None:
         if self._quote_in_flight or self._instrument is None:
@@ -653,6 +716,7 @@ class OrderEntryPanel(QWidget):
             return True
         worth = f"≈ {money(value)}" if value is not None else "unknown (no last price)"
         priced = f" @ {show_price(command.price)}" if command.price is not None else ""
+        protected = f"\n{self.protection}" if self.protection else ""
         box, yes = question(
             self.window(),
             title="Confirm order",
@@ -660,7 +724,7 @@ class OrderEntryPanel(QWidget):
                 f"{command.side} {command.quantity:,} {command.symbol} {command.order_type}"
                 f"{priced}\nOrder value {worth}"
             ),
-            details=f"Your confirmation threshold is {money(threshold)}.",
+            details=f"Your confirmation threshold is {money(threshold)}.{protected}",
             accept=f"Send {command.side}",
             reject="Don't send",
             icon=QMessageBox.Icon.Warning,
@@ -674,3 +738,16 @@ class OrderEntryPanel(QWidget):
     def _show_result(self, text: str, state: str) -> None:
         self.result.setText(text)
         set_state(self.result, "state", state)
+
+
+def _protection_key(command: OrderCommand) -> tuple[object, ...]:
+    """What a protected price depends on (the command id changes with every check)."""
+    return (
+        command.exchange,
+        command.symbol,
+        command.side,
+        command.order_type,
+        command.quantity,
+        command.trigger_price,
+        command.product,
+    )

@@ -1,4 +1,5 @@
-"""The orders dock: the live table, its filters, cancel and modify, CSV export."""
+"""The orders dock: the live table (a ticket's slices grouped under it), its filters, cancel
+and modify, CSV export."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
-    QTableView,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,8 +32,15 @@ from trader_gui.domain.transitions import Transition
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.columns import export_text
 from trader_gui.ui.modify_dialog import ModifyDialog
-from trader_gui.ui.orders_model import OPEN_STATUSES, OrdersFilter, OrdersModel
+from trader_gui.ui.orders_model import (
+    OPEN_STATUSES,
+    Node,
+    OrdersFilter,
+    OrdersModel,
+    TicketGroup,
+)
 from trader_gui.ui.tasks import TaskKeeper
+from trader_gui.ui.theme import ThemeColors
 from trader_gui.ui.widgets import fit_columns
 
 log = logging.getLogger(__name__)
@@ -54,7 +62,7 @@ COLUMN_SAMPLES = {
     "order_type": "MARKET",
     "price": "25,000.05",
     "trigger_price": "25,000.05",
-    "status": "SENT_TO_BROKER",
+    "status": "2 of 3 filled, 1 FAILED",
     "broker_status": "TRIGGER_PENDING",
     "filled_qty": "10,000",
     "avg_price": "25,000.05",
@@ -67,13 +75,18 @@ COLUMN_SAMPLES = {
     "source": "EXTERNAL",
     "command_id": "0MWVNDL9087HPBI5SFPAW",
     "broker_order_id": "26112500000001",
+    "ticket_id": "0MWVNDL9087HPBI5SFPAW",
     "updated_at": "00:00:00.000",
 }
 
 
 class OrdersPanel(QWidget):
     order_selected = Signal(object)
-    """The OrderRecord now selected, or None."""
+    """The OrderRecord now selected (a single order or one slice of a ticket), or None."""
+    ticket_selected = Signal(object)
+    """The TicketGroup whose row is now selected (its slices are under it)."""
+    ticket_changed = Signal(object)
+    """A TicketGroup after one of its slices changed (the table already shows it)."""
     status_message = Signal(str)
 
     def __init__(self, bridge: EngineBridge, tasks: TaskKeeper, parent: QWidget | None = None):
@@ -82,6 +95,7 @@ class OrdersPanel(QWidget):
         self._bridge = bridge
         self._tasks = tasks
         self._selected_id: str | None = None
+        self._selected_ticket: str | None = None
         self._modify_dialogs: dict[str, ModifyDialog] = {}
         self.model = OrdersModel(self)
         self.proxy = OrdersFilter(self.model, self)
@@ -96,21 +110,29 @@ class OrdersPanel(QWidget):
         self.strategy_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.search = QLineEdit()
         self.search.setObjectName("orderSearch")
-        self.search.setPlaceholderText("Search id, symbol, status, reason…")
+        self.search.setPlaceholderText("Search id, ticket, symbol, status, reason…")
         self.search.setClearButtonEnabled(True)
         self.count_label = QLabel()
         self.count_label.setObjectName("mutedLabel")
         self.cancel_button = QPushButton("Cancel order")
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.setToolTip("Ask the broker to cancel the selected open order")
+        self.cancel_button.setToolTip(
+            "Ask the broker to cancel the selected open order (on a ticket: its open slices)"
+        )
         self.modify_button = QPushButton("Modify…")
         self.modify_button.setObjectName("modifyButton")
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Write the orders shown (filters applied) to a CSV file")
 
-        self.table = QTableView()
+        # A tree with two levels: tickets cut at the freeze quantity hold their slices.
+        # Uniform row heights keep ten thousand rows as cheap as a table.
+        self.table = QTreeView()
         self.table.setObjectName("ordersTable")
         self.table.setModel(self.proxy)
+        self.table.setUniformRowHeights(True)
+        self.table.setRootIsDecorated(True)
+        self.table.setIndentation(14)
+        self.table.setAllColumnsShowFocus(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
@@ -119,19 +141,23 @@ class OrdersPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        header = self.table.horizontalHeader()
+        self.table.setExpandsOnDoubleClick(True)
+        header = self.table.header()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         fit_columns(
             header,
             {self.model.column_index(key): text for key, text in COLUMN_SAMPLES.items()},
             bold={self.model.column_index("status")},
         )
-        self.table.sortByColumn(self.model.column_index("time"), Qt.SortOrder.DescendingOrder)
+        time_column = self.model.column_index("time")
+        # a slice's time sits two indents in: the ticket's arrow, then its own
+        header.resizeSection(
+            time_column, header.sectionSize(time_column) + 2 * self.table.indentation()
+        )
+        self.table.sortByColumn(time_column, Qt.SortOrder.DescendingOrder)
 
         filters = QHBoxLayout()
         filters.addWidget(self.status_filter)
@@ -149,7 +175,7 @@ class OrdersPanel(QWidget):
 
         self.status_filter.currentIndexChanged.connect(self._status_filter_changed)
         self.strategy_filter.currentTextChanged.connect(self._strategy_filter_changed)
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(self._search_changed)
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.layoutChanged.connect(self._update_count)
@@ -173,32 +199,46 @@ class OrdersPanel(QWidget):
         self._update_buttons()
 
     def on_order_updated(self, record: OrderRecord, transition: Transition) -> None:
-        known = self.model.row_of(record.command_id) is not None
-        self.model.upsert(record)
-        if not known:
+        if self.model.upsert(record):
             self._add_strategy(record.command.strategy)
         self._update_count()
         if record.command_id == self._selected_id:
             self._update_buttons()
             self.order_selected.emit(record)
+        ticket_id = record.command.ticket_id
+        if ticket_id is not None:
+            if ticket_id == self._selected_ticket:
+                self._update_buttons()
+            self.ticket_changed.emit(self.model.ticket(ticket_id))
+
+    def set_theme(self, theme: ThemeColors) -> None:
+        self.model.set_theme(theme)
 
     def selected(self) -> OrderRecord | None:
+        """The selected order (a single one or a slice); None when a ticket row is selected."""
         if self._selected_id is None:
             return None
         return self.model.get(self._selected_id)
 
+    def selected_ticket(self) -> TicketGroup | None:
+        if self._selected_ticket is None:
+            return None
+        return self.model.ticket(self._selected_ticket)
+
     def select(self, command_id: str) -> bool:
-        """Select an order's row (clearing filters that hide it) and scroll to it."""
-        row = self.model.row_of(command_id)
-        if row is None:
+        """Select an order's row, or a ticket's row by its id (clearing filters that hide it,
+        opening its ticket), and scroll to it."""
+        source = self.model.index_of(command_id)
+        if not source.isValid():
             return False
-        source = self.model.index(row, 0)
         index = self.proxy.mapFromSource(source)
         if not index.isValid():
             self.status_filter.setCurrentIndex(0)
             self.strategy_filter.setCurrentIndex(0)
             self.search.clear()
             index = self.proxy.mapFromSource(source)
+        if index.parent().isValid():
+            self.table.expand(index.parent())
         self.table.selectionModel().setCurrentIndex(
             index,
             QItemSelectionModel.SelectionFlag.ClearAndSelect
@@ -211,10 +251,19 @@ class OrdersPanel(QWidget):
 
     def _status_filter_changed(self, number: int) -> None:
         self.proxy.set_statuses(STATUS_FILTERS[number][1])
-        self._update_count()
+        self._filters_changed()
 
     def _strategy_filter_changed(self, text: str) -> None:
         self.proxy.set_strategy(None if text == ALL_STRATEGIES else text)
+        self._filters_changed()
+
+    def _search_changed(self, text: str) -> None:
+        self.proxy.set_search(text)
+        self._filters_changed()
+
+    def _filters_changed(self) -> None:
+        if self.proxy.filtering:
+            self.table.expandAll()  # the slices that match are what the trader looks for
         self._update_count()
 
     def _refresh_strategies(self) -> None:
@@ -226,7 +275,7 @@ class OrdersPanel(QWidget):
             self.strategy_filter.addItem(strategy)
 
     def _update_count(self, *_: object) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        shown, total = self.proxy.shown_count(), self.model.order_count()
         open_orders = self.model.open_count()
         text = f"{shown:,} of {total:,} orders" if shown != total else f"{total:,} orders"
         self.count_label.setText(f"{text} · {open_orders} open")
@@ -235,12 +284,30 @@ class OrdersPanel(QWidget):
 
     def _selection_changed(self, *_: object) -> None:
         rows = self.table.selectionModel().selectedRows()
-        record = self.proxy.record_at(rows[0].row()) if rows else None
-        self._selected_id = record.command_id if record else None
+        node = self.proxy.node_at(rows[0]) if rows else None
+        self._show_selected(node)
+
+    def _show_selected(self, node: Node | None) -> None:
+        if isinstance(node, TicketGroup):
+            self._selected_id = None
+            self._selected_ticket = node.ticket_id
+            self._update_buttons()
+            self.ticket_selected.emit(node)
+            return
+        self._selected_ticket = None
+        self._selected_id = node.command_id if node is not None else None
         self._update_buttons()
-        self.order_selected.emit(record)
+        self.order_selected.emit(node)
 
     def _update_buttons(self) -> None:
+        ticket = self.selected_ticket()
+        if ticket is not None:
+            count = ticket.open_count
+            self.cancel_button.setText(f"Cancel {count} open slices" if count else "Cancel order")
+            self.cancel_button.setEnabled(count > 0)
+            self.modify_button.setEnabled(False)
+            return
+        self.cancel_button.setText("Cancel order")
         record = self.selected()
         cancellable = record is not None and record.is_open
         self.cancel_button.setEnabled(cancellable)
@@ -249,17 +316,35 @@ class OrdersPanel(QWidget):
         )
 
     def _double_clicked(self, index: QModelIndex) -> None:
-        record = self.proxy.record_at(index.row())
-        if record.is_open and record.broker_order_id:
-            self.open_modify(record)
+        node = self.proxy.node_at(index)
+        if isinstance(node, OrderRecord) and node.is_open and node.broker_order_id:
+            self.open_modify(node)
 
     def _context_menu(self, point: QPoint) -> None:
         index = self.table.indexAt(point)
         if not index.isValid():
             return
-        record = self.proxy.record_at(index.row())
-        self.select(record.command_id)
+        node = self.proxy.node_at(index)
+        if node is None:
+            return
         menu = QMenu(self)
+        if isinstance(node, TicketGroup):
+            self.select(node.ticket_id)
+            count = node.open_count
+            cancel = QAction(f"Cancel the ticket's open slices ({count})", menu)
+            cancel.setEnabled(count > 0)
+            cancel.triggered.connect(lambda: self.cancel_ticket(node.ticket_id))
+            menu.addAction(cancel)
+            menu.addSeparator()
+            copy_ticket = QAction("Copy ticket id", menu)
+            copy_ticket.triggered.connect(
+                lambda: QGuiApplication.clipboard().setText(node.ticket_id)
+            )
+            menu.addAction(copy_ticket)
+            menu.popup(self.table.viewport().mapToGlobal(point))
+            return
+        record = node
+        self.select(record.command_id)
         cancel = QAction("Cancel order", menu)
         cancel.setEnabled(record.is_open)
         cancel.triggered.connect(lambda: self.cancel(record.command_id))
@@ -278,6 +363,10 @@ class OrdersPanel(QWidget):
         menu.popup(self.table.viewport().mapToGlobal(point))
 
     def cancel_selected(self) -> None:
+        ticket = self.selected_ticket()
+        if ticket is not None:
+            self.cancel_ticket(ticket.ticket_id)
+            return
         record = self.selected()
         if record is not None:
             self.cancel(record.command_id)
@@ -290,6 +379,24 @@ class OrdersPanel(QWidget):
     async def _cancel(self, command_id: str) -> None:
         result = await self._bridge.cancel(command_id)
         self.status_message.emit(result.sentence)
+
+    def cancel_ticket(self, ticket_id: str) -> None:
+        """Cancel every slice of a ticket still open, one after the other."""
+        ticket = self.model.ticket(ticket_id)
+        if ticket is None:
+            return
+        open_ids = [child.command_id for child in ticket.open_children()]
+        if not open_ids:
+            return
+        self.status_message.emit(f"Cancelling {len(open_ids)} open slices of ticket {ticket_id}…")
+        self._tasks.spawn(self._cancel_all(ticket_id, open_ids), name=f"cancel ticket {ticket_id}")
+
+    async def _cancel_all(self, ticket_id: str, command_ids: list[str]) -> None:
+        results = [await self._bridge.cancel(command_id) for command_id in command_ids]
+        refused = [result.sentence for result in results if not result.ok]
+        sent = len(results) - len(refused)
+        text = f"Ticket {ticket_id}: cancel sent for {sent} of {len(results)} open slices."
+        self.status_message.emit(f"{text} {' '.join(refused)}".rstrip())
 
     def modify_selected(self) -> None:
         record = self.selected()
@@ -364,13 +471,14 @@ class OrdersPanel(QWidget):
         self.status_message.emit(f"Exported {count:,} orders to {path}.")
 
     def export_csv(self, path: Path) -> int:
-        """Write the rows shown, in the order shown, every column, exact values."""
+        """Write the orders shown (a ticket's slices, not its summary row), in the order shown,
+        every column, exact values."""
         columns = self.model.columns
+        records = self.proxy.shown_orders()
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow([column.key for column in columns])
-            for row in range(self.proxy.rowCount()):
-                record = self.proxy.record_at(row)
+            for record in records:
                 writer.writerow([export_text(column.value(record)) for column in columns])
-        log.info("exported %d orders to %s", self.proxy.rowCount(), path)
-        return self.proxy.rowCount()
+        log.info("exported %d orders to %s", len(records), path)
+        return len(records)

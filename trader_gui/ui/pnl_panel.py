@@ -1,5 +1,8 @@
-"""Today's P&L against the daily loss limit: a line over time, the limit as a line, the room
-left. Amber from 80 % of the limit used, red once it is passed.
+"""Today's P&L against every loss limit in force: a line over time, each limit as a line
+(daily loss limit, trailing loss floor, max loss), and per limit a row with the room left.
+A row turns amber once the warn share of its limit is used (when the engine warns) and red
+once it is passed (when ENTRY orders stop); the numbers are the risk manager's own
+(`LimitRoom`), from the same positions poll as the P&L.
 
 pyqtgraph costs about half a second to import, so the chart is built after the window's first
 paint (`build_chart`); until then the numbers above it already work.
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trader_gui.domain.risk_limits import LimitLevel, LimitRoom, LossLimitKind
 from trader_gui.engine.events import PnlUpdated
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.formatting import local, money, signed_money
@@ -30,21 +34,118 @@ from trader_gui.ui.widgets import set_state
 
 log = logging.getLogger(__name__)
 
-WARN_AT = Decimal("0.8")
 MAX_POINTS = 50_000
 MIN_STEP_S = 0.5
 """A new point at most every half second (polls may be faster); a change always counts."""
+LIMIT_ORDER = (LossLimitKind.DAILY_LOSS, LossLimitKind.TRAILING_LOSS, LossLimitKind.MAX_LOSS)
+LEVEL_STATES = {LimitLevel.OK: "ok", LimitLevel.AMBER: "warn", LimitLevel.RED: "breached"}
+"""The risk manager's colour as the stylesheet names it."""
+PASSED = {
+    LossLimitKind.DAILY_LOSS: "new ENTRY orders are blocked",
+    LossLimitKind.TRAILING_LOSS: "new ENTRY orders are blocked",
+    LossLimitKind.MAX_LOSS: "the kill switch trips and stays on until the next trading day",
+}
+LABEL_POSITION = {
+    LossLimitKind.DAILY_LOSS: 0.3,
+    LossLimitKind.TRAILING_LOSS: 0.55,
+    LossLimitKind.MAX_LOSS: 0.78,
+}
+"""Where along its line each chart label sits (0 left, 1 right): apart, clear of the edge."""
+WARN_LABEL_POSITION = 0.14
+LINE_NAMES = {
+    LossLimitKind.DAILY_LOSS: "daily",
+    LossLimitKind.TRAILING_LOSS: "trailing",
+    LossLimitKind.MAX_LOSS: "max loss",
+}
+CHART_MIN_HEIGHT = 110
 
 
-def limit_state(used: Decimal | None) -> str:
-    """ "ok", "warn" (80 % of the limit used) or "breached"."""
-    if used is None:
-        return "ok"
-    if used >= 1:
-        return "breached"
-    if used >= WARN_AT:
-        return "warn"
-    return "ok"
+def limit_title(room: LimitRoom) -> str:
+    if room.kind is LossLimitKind.TRAILING_LOSS:
+        return f"Trailing floor {signed_money(room.floor)}"
+    return f"{room.name} {money(room.value)}"
+
+
+def room_text(room: LimitRoom) -> str:
+    """The room left, short enough to sit beside the limit's name."""
+    if room.level is not LimitLevel.RED:
+        return f"{money(room.room)} left"
+    if room.room == 0:
+        return "reached"
+    return f"passed by {money(-room.room)}"
+
+
+def room_sentence(room: LimitRoom) -> str:
+    """What the room means to the trader: rupees left, or what passing the limit did."""
+    if room.level is not LimitLevel.RED:
+        return f"{room.name}: {money(room.room)} left before {signed_money(room.floor)}."
+    if room.room == 0:
+        return f"{room.name} reached: {PASSED[room.kind]}."
+    return f"{room.name} passed by {money(-room.room)}: {PASSED[room.kind]}."
+
+
+def _whole(amount: Decimal) -> str:
+    return f"{amount:+,.0f}".replace("-", "−")
+
+
+class LimitRow(QWidget):
+    """One loss limit on two lines: its name and value with the room left, then a bar of the
+    share of it used."""
+
+    def __init__(self, kind: LossLimitKind, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.setObjectName(f"limitRow_{kind.value}")
+        self.name = QLabel()
+        self.name.setObjectName("limitLabel")
+        self.room = QLabel()
+        self.room.setObjectName("roomLabel")
+        self.room.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("limitBar")
+        self.bar.setRange(0, 100)
+        self.bar.setTextVisible(True)
+        self.bar.setFormat("%p% used")
+        self.bar.setFixedHeight(14)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 2, 0, 0)
+        layout.setHorizontalSpacing(6)
+        layout.setVerticalSpacing(1)
+        layout.addWidget(self.name, 0, 0)
+        layout.addWidget(self.room, 0, 1)
+        layout.addWidget(self.bar, 1, 0, 1, 2)
+        layout.setColumnStretch(0, 1)
+        self.level = LimitLevel.OK
+        self.sentence = ""
+
+    @property
+    def title(self) -> str:
+        return self.name.text()
+
+    @property
+    def state(self) -> str:
+        """ "ok", "warn" or "breached", as the stylesheet colours it."""
+        return LEVEL_STATES[self.level]
+
+    def show_room(self, room: LimitRoom, *, waiting: bool) -> None:
+        self.name.setText(limit_title(room))
+        self.level = LimitLevel.OK if waiting else room.level
+        if waiting:
+            self.bar.setValue(0)
+            self.room.setText("waiting for a poll")
+            self.sentence = "Room left: waiting for the first positions poll."
+        else:
+            self.bar.setValue(max(0, min(100, int(room.share_used * 100))))
+            self.room.setText(room_text(room))
+            self.sentence = room_sentence(room)
+        tip = (
+            f"{self.sentence}\nENTRY orders stop when today's P&L reaches "
+            f"{signed_money(room.floor)}."
+        )
+        for widget in (self, self.name, self.room, self.bar):
+            widget.setToolTip(tip)
+        set_state(self.bar, "state", self.state)
+        set_state(self.room, "state", self.state)
 
 
 class PnlPanel(QWidget):
@@ -56,24 +157,16 @@ class PnlPanel(QWidget):
         self._times: list[float] = []
         self._values: list[float] = []
         self._last: PnlUpdated | None = None
+        self._rooms: list[LimitRoom] = []
         self._plot: Any = None
         self._curve: Any = None
-        self._limit_line: Any = None
+        self._lines: dict[LossLimitKind, Any] = {}
         self._warn_line: Any = None
 
         self.total = QLabel("—")
         self.total.setObjectName("pnlTotal")
         self.realised = QLabel("—")
         self.unrealised = QLabel("—")
-        self.limit_label = QLabel()
-        self.limit_label.setObjectName("limitLabel")
-        self.room = QLabel()
-        self.room.setObjectName("roomLabel")
-        self.used_bar = QProgressBar()
-        self.used_bar.setObjectName("limitBar")
-        self.used_bar.setRange(0, 100)
-        self.used_bar.setTextVisible(True)
-        self.used_bar.setFormat("%p% of the daily loss limit used")
         numbers = QGridLayout()
         numbers.addWidget(QLabel("Today's P&L"), 0, 0)
         numbers.addWidget(self.total, 1, 0, 2, 1)
@@ -81,14 +174,27 @@ class PnlPanel(QWidget):
         numbers.addWidget(self.realised, 1, 1)
         numbers.addWidget(QLabel("Unrealised"), 0, 2)
         numbers.addWidget(self.unrealised, 1, 2)
-        numbers.addWidget(self.limit_label, 3, 0, 1, 3)
-        numbers.addWidget(self.used_bar, 4, 0, 1, 3)
-        numbers.addWidget(self.room, 5, 0, 1, 3)
-        self.keep_limit = QCheckBox("Keep the loss limit in view")
+        self.no_limits = QLabel("No loss limit set (Settings → Risk).")
+        self.no_limits.setObjectName("mutedLabel")
+        self.consequence = QLabel()
+        self.consequence.setObjectName("roomLabel")
+        self.consequence.setWordWrap(True)
+        self.consequence.setVisible(False)
+        set_state(self.consequence, "state", "breached")
+        self.limit_rows: dict[LossLimitKind, LimitRow] = {}
+        limits = QVBoxLayout()
+        limits.setSpacing(2)
+        limits.addWidget(self.no_limits)
+        for kind in LIMIT_ORDER:
+            row = LimitRow(kind)
+            row.setVisible(False)
+            self.limit_rows[kind] = row
+            limits.addWidget(row)
+        limits.addWidget(self.consequence)
+        self.keep_limit = QCheckBox("Keep the loss limits in view")
         self.keep_limit.setChecked(True)
         self.keep_limit.setToolTip("Off: the chart zooms in on today's P&L line")
         self.keep_limit.toggled.connect(lambda *_: self._fit_y())
-        numbers.addWidget(self.keep_limit, 6, 0, 1, 3)
         self.chart_holder = QVBoxLayout()
         self.placeholder = QLabel("Chart loading…")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -97,15 +203,27 @@ class PnlPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(numbers)
+        layout.addLayout(limits)
+        layout.addWidget(self.keep_limit)
         layout.addLayout(self.chart_holder, 1)
         bridge.pnl_updated.connect(self.on_pnl)
-        self._update_limit()
+        self._update_limits()
 
     # ---- data -------------------------------------------------------------------------------
 
     @property
     def points(self) -> list[tuple[float, float]]:
         return list(zip(self._times, self._values, strict=True))
+
+    def rooms(self) -> list[LimitRoom]:
+        """The loss limits shown, as the risk manager last reported them."""
+        return list(self._rooms)
+
+    def row(self, kind: LossLimitKind) -> LimitRow:
+        return self.limit_rows[kind]
+
+    def shown_rows(self) -> list[LimitRow]:
+        return [row for row in self.limit_rows.values() if not row.isHidden()]
 
     def load(self, history: list[tuple[datetime, Decimal]]) -> None:
         """Stored snapshots of today, before the live points."""
@@ -136,7 +254,7 @@ class PnlPanel(QWidget):
                 del self._times[: MAX_POINTS // 10]
                 del self._values[: MAX_POINTS // 10]
             self._redraw()
-        self._update_limit()
+        self._update_limits()
 
     def set_theme(self, theme: ThemeColors) -> None:
         self._theme = theme
@@ -146,44 +264,29 @@ class PnlPanel(QWidget):
             self.on_pnl(self._last)
 
     def limit_changed(self) -> None:
-        self._update_limit()
+        """The trader changed the limits: redraw the rows and the lines at once."""
+        self._update_limits()
+
+    # ---- limits -----------------------------------------------------------------------------
+
+    def _update_limits(self) -> None:
+        self._rooms = self._bridge.limit_rooms()
+        by_kind = {room.kind: room for room in self._rooms}
+        waiting = self._last is None
+        for kind, row in self.limit_rows.items():
+            room = by_kind.get(kind)
+            row.setVisible(room is not None)
+            if room is not None:
+                row.show_room(room, waiting=waiting)
+        self.no_limits.setVisible(not self._rooms)
+        passed = [
+            row.sentence
+            for row in self.limit_rows.values()
+            if not row.isHidden() and row.level is LimitLevel.RED
+        ]
+        self.consequence.setText(" ".join(passed))
+        self.consequence.setVisible(bool(passed))
         self._place_limit_lines()
-
-    # ---- limit ------------------------------------------------------------------------------
-
-    def used_fraction(self) -> Decimal | None:
-        limit = self._bridge.daily_loss_limit
-        if limit is None or limit <= 0 or self._last is None:
-            return None
-        return max(Decimal(0), -self._last.total) / limit
-
-    def state(self) -> str:
-        return limit_state(self.used_fraction())
-
-    def _update_limit(self) -> None:
-        limit = self._bridge.daily_loss_limit
-        if limit is None:
-            self.limit_label.setText("No daily loss limit set.")
-            self.used_bar.setVisible(False)
-            self.room.setText("")
-            return
-        self.used_bar.setVisible(True)
-        self.limit_label.setText(f"Daily loss limit {money(limit)}")
-        used = self.used_fraction()
-        # The risk manager's room_left() from the same poll's numbers: limit + today's P&L.
-        room = None if self._last is None else limit + self._last.total
-        state = limit_state(used)
-        if used is None or room is None:
-            self.used_bar.setValue(0)
-            self.room.setText("Room left: waiting for the first positions poll.")
-        else:
-            self.used_bar.setValue(min(100, int(used * 100)))
-            if state == "breached":
-                self.room.setText(f"Limit passed by {money(-room)}: new ENTRY orders are blocked.")
-            else:
-                self.room.setText(f"Room left before the limit: {money(room)}")
-        set_state(self.used_bar, "state", state)
-        set_state(self.room, "state", state)
 
     # ---- chart ------------------------------------------------------------------------------
 
@@ -196,6 +299,7 @@ class PnlPanel(QWidget):
         self._pg = pg
         plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         plot.setObjectName("pnlChart")
+        plot.setMinimumHeight(CHART_MIN_HEIGHT)
         plot.setMenuEnabled(False)
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setLabel("left", "P&L")
@@ -204,10 +308,22 @@ class PnlPanel(QWidget):
         self._plot = plot
         self._curve = plot.plot([], [])
         self._zero_line = pg.InfiniteLine(angle=0, movable=False)
-        self._limit_line = pg.InfiniteLine(angle=0, movable=False, label="loss limit")
-        self._warn_line = pg.InfiniteLine(angle=0, movable=False, label="80 %")
-        for line in (self._zero_line, self._limit_line, self._warn_line):
+        plot.addItem(self._zero_line)
+        for kind in LIMIT_ORDER:
+            line = pg.InfiniteLine(
+                angle=0,
+                movable=False,
+                label=" ",
+                labelOpts={"position": LABEL_POSITION[kind]},
+            )
+            line.setVisible(False)
+            self._lines[kind] = line
             plot.addItem(line)
+        self._warn_line = pg.InfiniteLine(
+            angle=0, movable=False, label=" ", labelOpts={"position": WARN_LABEL_POSITION}
+        )
+        self._warn_line.setVisible(False)
+        plot.addItem(self._warn_line)
         self.chart_holder.removeWidget(self.placeholder)
         self.placeholder.deleteLater()
         self.chart_holder.addWidget(plot)
@@ -218,6 +334,10 @@ class PnlPanel(QWidget):
     @property
     def chart_built(self) -> bool:
         return self._plot is not None
+
+    def limit_lines(self) -> dict[LossLimitKind, float]:
+        """The P&L level of each limit line drawn on the chart."""
+        return {kind: float(line.value()) for kind, line in self._lines.items() if line.isVisible()}
 
     def _style_chart(self) -> None:
         pg = self._pg
@@ -233,24 +353,38 @@ class PnlPanel(QWidget):
         self._curve.setFillLevel(0)
         self._curve.setBrush(pg.mkBrush(fill))
         self._zero_line.setPen(pg.mkPen(theme.muted, width=1))
-        self._limit_line.setPen(pg.mkPen(theme.loss, width=2, style=Qt.PenStyle.DashLine))
-        self._warn_line.setPen(pg.mkPen(theme.warning, width=1, style=Qt.PenStyle.DotLine))
-        for line, colour in ((self._limit_line, theme.loss), (self._warn_line, theme.warning)):
+        pens = {
+            LossLimitKind.DAILY_LOSS: (theme.loss, 2, Qt.PenStyle.DashLine),
+            LossLimitKind.TRAILING_LOSS: (theme.warning, 2, Qt.PenStyle.DashDotLine),
+            LossLimitKind.MAX_LOSS: (theme.loss, 3, Qt.PenStyle.SolidLine),
+        }
+        for kind, (colour, width, style) in pens.items():
+            line = self._lines[kind]
+            line.setPen(pg.mkPen(colour, width=width, style=style))
             if line.label is not None:
                 line.label.setColor(colour)
+        self._warn_line.setPen(pg.mkPen(theme.warning, width=1, style=Qt.PenStyle.DotLine))
+        if self._warn_line.label is not None:
+            self._warn_line.label.setColor(theme.warning)
 
     def _place_limit_lines(self) -> None:
         if self._plot is None:
             return
-        limit = self._bridge.daily_loss_limit
-        visible = limit is not None
-        self._limit_line.setVisible(visible)
-        self._warn_line.setVisible(visible)
-        if limit is not None:
-            self._limit_line.setValue(-float(limit))
-            self._warn_line.setValue(-float(limit * WARN_AT))
-            if self._limit_line.label is not None:
-                self._limit_line.label.setFormat(f"loss limit −{money(limit)}")
+        by_kind = {room.kind: room for room in self._rooms}
+        for kind, line in self._lines.items():
+            room = by_kind.get(kind)
+            line.setVisible(room is not None)
+            if room is not None:
+                line.setValue(float(room.floor))
+                if line.label is not None:
+                    line.label.setFormat(f"{LINE_NAMES[kind]} {_whole(room.floor)}")
+        daily = by_kind.get(LossLimitKind.DAILY_LOSS)
+        share = self._bridge.risk_limits.warn_share
+        self._warn_line.setVisible(daily is not None and share is not None)
+        if daily is not None and share is not None:
+            self._warn_line.setValue(float(daily.floor * share))
+            if self._warn_line.label is not None:
+                self._warn_line.label.setFormat(f"warn {share:.0%}")
         self._fit_y()
 
     def _redraw(self) -> None:
@@ -260,15 +394,16 @@ class PnlPanel(QWidget):
         self._fit_y()
 
     def _fit_y(self) -> None:
-        """Keep the limit line in view so the trader sees the distance, not just the wiggle."""
+        """Keep the limit lines in view so the trader sees the distance, not just the wiggle."""
         if self._plot is None:
             return
         low = min(self._values, default=0.0)
         high = max(self._values, default=0.0)
-        limit = self._bridge.daily_loss_limit
-        if limit is not None and self.keep_limit.isChecked():
-            low = min(low, -float(limit) * 1.1)
-            high = max(high, abs(low) * 0.2)
+        floors = [float(room.floor) for room in self._rooms]
+        if floors and self.keep_limit.isChecked():
+            lowest = min(floors)
+            low = min(low, lowest - abs(lowest) * 0.1)
+            high = max(high, *floors, abs(low) * 0.2)
         if high - low < 1.0:
             low, high = low - 1.0, high + 1.0
         self._plot.setYRange(low, high, padding=0.08)

@@ -1,5 +1,6 @@
 """The status bar: broker and connection, account, last poll and its latency, kill switch,
-a busy indicator while a ticket is being sent, and the engine's notices."""
+a busy indicator while a ticket is being sent, orders waiting for the order throttle, and the
+engine's notices."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ class StatusBar(QStatusBar):
         self.busy.setVisible(False)
         self.busy_label = QLabel("Sending order…")
         self.busy_label.setVisible(False)
+        self.queue = QLabel()
+        self.queue.setObjectName("throttleQueue")
+        font = self.queue.font()
+        font.setBold(True)
+        self.queue.setFont(font)
+        self.queue.setVisible(False)
         self.connection = QLabel()
         self.connection.setObjectName("connectionLabel")
         self.account = QLabel(f"Account <b>{account}</b>")
@@ -42,6 +49,7 @@ class StatusBar(QStatusBar):
         self.kill_switch = QLabel()
         self.kill_switch.setObjectName("killSwitchLabel")
         for widget in (
+            self.queue,
             self.busy_label,
             self.busy,
             self.connection,
@@ -56,6 +64,20 @@ class StatusBar(QStatusBar):
     def show_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)
+
+    def show_queue(self, count: int, rate: int) -> None:
+        """Orders held back by the account's order throttle; hidden once the queue is empty."""
+        if count <= 0:
+            self.queue.clear()
+            self.queue.setVisible(False)
+            return
+        orders = "order" if count == 1 else "orders"
+        self.queue.setText(f"{count} {orders} queued by the {rate}/s throttle")
+        self.queue.setToolTip(
+            f"Exchanges want an algo registration above {rate} orders a second per account: "
+            "orders over the rate wait their turn, in order, and none is dropped."
+        )
+        self.queue.setVisible(True)
 
     def show_connection(self, event: ConnectionChanged) -> None:
         message = f": {event.message}" if event.message else ""

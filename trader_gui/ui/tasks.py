@@ -1,12 +1,17 @@
 """The window's own coroutines, kept so that none is lost, none fails silently, and none
-outlives the window (closing awaits them all)."""
+outlives the window (closing awaits them all); and `in_thread` for the few blocking calls that
+are not the engine's (the OS keyring), so the window never waits on them."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +55,34 @@ class TaskKeeper:
             task.cancel()
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+
+
+async def in_thread(function: Callable[..., T], *args: Any, name: str = "trader-ui-io") -> T:
+    """Run a blocking call on a thread of its own and await its result (or its exception).
+
+    The thread ends with the call; it is a daemon, so a call that hangs (a keyring waiting for
+    its unlock prompt) never keeps the program from exiting. Awaiting it can be cancelled.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result: Any = None
+        failure: BaseException | None = None
+        try:
+            result = function(*args)
+        except BaseException as error:  # handed to the awaiting coroutine
+            failure = error
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, failure)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return await future
