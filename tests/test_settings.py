@@ -53,3 +53,20 @@ def test_bad_values_are_refused_with_the_file_and_the_reason(
 
     assert expected in str(error.value)
     assert str(path) in str(error.value)
+
+
+def test_a_limit_switched_off_stays_off_after_a_restart(tmp_path: Path) -> None:
+    settings = Settings(
+        daily_loss_limit=None,
+        confirm_above_value=None,
+        risk=RiskLimits(warn_share=None, max_loss=Decimal("9000")),
+    )
+    path = tmp_path / "config.toml"
+
+    save_settings(settings, path)
+    loaded = load_settings(path)
+
+    assert loaded.daily_loss_limit is None
+    assert loaded.confirm_above_value is None
+    assert loaded.risk.warn_share is None
+    assert loaded == settings

@@ -25,6 +25,7 @@ from trader_gui.engine.assembly import LaunchOptions, build_runtime
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
 from trader_gui.settings import Settings
+from trader_gui.ui.app_icon import APP_ID, IconMissingError, application_icon
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,11 @@ def run_window(
     assert isinstance(app, QApplication)
     app.setApplicationName("trader-gui")
     app.setApplicationDisplayName("trader-gui")
+    app.setDesktopFileName(APP_ID)
+    try:
+        app.setWindowIcon(application_icon())
+    except IconMissingError as error:
+        log.warning("no window icon: %s", error)
     app.setQuitOnLastWindowClosed(False)  # the window ends the loop itself, after shutdown
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -67,15 +67,23 @@ class Settings:
     """The daily login's redirect: http://127.0.0.1:<port>/ as registered with Kite."""
 
     def to_toml(self) -> str:
+        """TOML has no null: a limit turned off is written as "off", so it stays off."""
+        defaults = Settings()
         data: dict[str, Any] = {}
         for key, value in asdict(self).items():
-            if value is None or key == "risk":
+            if key == "risk":
+                continue
+            if value is None:
+                if getattr(defaults, key) is not None:
+                    data[key] = OFF
                 continue
             data[key] = _plain(value)
+        default_risk = RiskLimits()
         risk = {
-            key: _plain(value)
+            key: _plain(value) if value is not None else OFF
             for key, value in asdict(self.risk).items()
-            if value is not None and key != "daily_loss_limit"
+            if key != "daily_loss_limit"
+            and (value is not None or getattr(default_risk, key) is not None)
         }
         if risk:
             data["risk"] = risk
@@ -85,6 +93,9 @@ class Settings:
 def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
+
+OFF = "off"
+"""A setting that can be switched off is written as this word."""
 
 _DECIMAL_FIELDS = {"daily_loss_limit", "confirm_above_value"}
 _FLOAT_FIELDS = {
@@ -125,6 +136,9 @@ def _risk_limits(path: Path, table: Any) -> RiskLimits:
     known = {f.name: f for f in fields(RiskLimits)}
     values: dict[str, Any] = {}
     for key, value in table.items():
+        if value == OFF and key in known:
+            values[key] = None
+            continue
         kind = known.get(key)
         if kind is None or key == "daily_loss_limit":
             raise SettingsError(f"{path}: [risk] has no setting {key!r}")
@@ -167,6 +181,8 @@ def _coerce(path: Path, key: str, value: Any) -> Any:
         return value
     try:
         if key in _DECIMAL_FIELDS:
+            if value == OFF:
+                return None
             amount = Decimal(str(value))
             if amount <= 0:
                 raise SettingsError(f"{path}: {key} must be more than zero, not {value!r}")

@@ -26,13 +26,12 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import TypeVar
 
 import qasync
 from PySide6.QtCore import QEvent, QObject, QtMsgType, qInstallMessageHandler
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from trader_gui import __version__
@@ -42,8 +41,8 @@ from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.assembly import LaunchOptions, build_runtime
 from trader_gui.paths import AppPaths
 from trader_gui.persistence.database import sqlite_url
-from trader_gui.resource_files import resource
 from trader_gui.settings import Settings
+from trader_gui.ui.app_icon import IconMissingError, application_icon
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.main_window import MainWindow
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
@@ -55,8 +54,6 @@ TIMEOUT_S = 60.0
 """The whole run's deadline; a healthy run takes a few seconds."""
 SHUTDOWN_S = 15.0
 """How long the clean-up after a failure may take before the process gives up on it."""
-ICON_NAME = "io.github.tradergui.TraderGui.png"
-ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
 SYMBOL = "SBIN"
 CLIENT_ID = "SELFTEST"
 SETTINGS = Settings(
@@ -306,17 +303,10 @@ async def _trade(session: Session, steps: Steps) -> None:
 
 
 def _application_icon() -> QIcon:
-    """Every size of the window icon, read from the package now: a zipped install would hand
-    out temporary files, and QIcon reads its files only when it paints."""
-    icon = QIcon()
-    for size in ICON_SIZES:
-        part = resource("icons", "hicolor", f"{size}x{size}", "apps", ICON_NAME)
-        with importlib_resources.as_file(part) as path:
-            pixmap = QPixmap(str(path))
-        if pixmap.isNull() or pixmap.width() != size:
-            raise StepFailedError(f"the {size}x{size} icon cannot be read from {part}")
-        icon.addPixmap(pixmap)
-    return icon
+    try:
+        return application_icon()
+    except IconMissingError as error:
+        raise StepFailedError(str(error)) from error
 
 
 async def _send_ticket(session: Session) -> OrderRecord:

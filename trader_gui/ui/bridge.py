@@ -22,6 +22,7 @@ from trader_gui.domain.market_time import trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.risk_limits import LimitRoom, RiskLimits
 from trader_gui.domain.transitions import Transition
+from trader_gui.engine.alerts import AlertSink
 from trader_gui.engine.events import (
     Connection,
     ConnectionChanged,
@@ -201,6 +202,10 @@ class EngineBridge(QObject):
         )
         self._runtime.watcher.poll_soon()
         return result
+
+    def add_alert_sink(self, sink: AlertSink) -> None:
+        """The window's tray joins the engine's alert sinks (Telegram, when configured)."""
+        self._runtime.alerts.add_sink(sink)
 
     async def set_kill_switch(self, active: bool, *, reason: str = "") -> KillSwitchState:
         """Raises KillSwitchLockedError (its message is the sentence to show) when turning off

@@ -48,6 +48,7 @@ from trader_gui.ui.settings_dialog import SettingsDialog, needs_restart, risk_li
 from trader_gui.ui.status_bar import NOTICE_MS, StatusBar
 from trader_gui.ui.tasks import TaskKeeper, in_thread
 from trader_gui.ui.theme import ThemeColors, apply_theme
+from trader_gui.ui.tray import TraySink
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class MainWindow(QMainWindow):
         self.log_panel = LogPanel(self.log_handler)
         self.status = StatusBar(bridge.broker_name, bridge.client_id)
         self.setStatusBar(self.status)
+        self.tray = TraySink(self)
+        bridge.add_alert_sink(self.tray)
 
         self.docks = self._build_docks()
         self._build_toolbar()
@@ -618,6 +621,7 @@ class MainWindow(QMainWindow):
         try:
             await self.bridge.shutdown()
         finally:
+            self.tray.close()
             logging.getLogger().removeHandler(self.log_handler)
             self.shutdown_done.set()
             self.shut_down.emit()
