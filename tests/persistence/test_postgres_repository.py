@@ -1,0 +1,240 @@
+"""The repository on SQLite and on a real PostgreSQL server: the same answers on both.
+
+Dialect traps watched here: Money is NUMERIC on PostgreSQL and exact text on SQLite;
+UtcDateTime is timestamptz on one and naive UTC text on the other; BEGIN IMMEDIATE is
+SQLite's alone; a unique-key violation must be the same "already registered" on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from postgres_support import database_params, database_url, ticket
+
+from trader_gui.domain.enums import OrderStatus, Tag
+from trader_gui.persistence.database import head_revision, open_database
+from trader_gui.persistence.repository import OrderRepository, StatusChange
+
+AT = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=database_params())
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database_url(request.param, tmp_path) as value:
+        yield value
+
+
+@pytest.fixture
+def repo(url: str) -> Iterator[OrderRepository]:
+    repository = OrderRepository(open_database(url))
+    yield repository
+    repository.close()
+
+
+def test_create_registers_a_created_row_with_its_first_transition(repo: OrderRepository) -> None:
+    order = ticket(order_type="LIMIT", price="812.35")
+
+    applied = repo.create(order, AT)
+
+    assert applied is not None
+    stored = repo.get(order.command_id)
+    assert stored is not None
+    assert stored.status is OrderStatus.CREATED
+    assert stored.command == order
+    assert stored.created_at == AT
+    assert [(t.from_status, t.to_status) for t in repo.transitions(order.command_id)] == [
+        (None, OrderStatus.CREATED)
+    ]
+
+
+def test_the_same_command_id_registers_once(repo: OrderRepository) -> None:
+    order = ticket()
+
+    first = repo.create(order, AT)
+    again = repo.create(order, AT + timedelta(seconds=1))
+
+    assert first is not None
+    assert again is None
+    assert repo.count_orders("PAPER") == 1
+    assert len(repo.transitions(order.command_id)) == 1
+
+
+def test_apply_writes_the_change_and_its_transition_together(repo: OrderRepository) -> None:
+    order = ticket()
+    repo.create(order, AT)
+
+    sent = repo.apply(StatusChange(order.command_id, OrderStatus.SENT_TO_BROKER, AT))
+    accepted = repo.apply(
+        StatusChange(
+            order.command_id,
+            OrderStatus.SENT_TO_BROKER,
+            AT + timedelta(seconds=1),
+            broker_order_id="26112500000001",
+            broker_status="ACCEPTED",
+            expect_from=OrderStatus.SENT_TO_BROKER,
+        )
+    )
+    done = repo.apply(
+        StatusChange(
+            order.command_id,
+            OrderStatus.EXECUTED,
+            AT + timedelta(seconds=2),
+            filled_qty=10,
+            avg_price=Decimal("812.40"),
+            broker_status="COMPLETE",
+        )
+    )
+
+    assert sent is not None
+    assert accepted is not None
+    assert done is not None
+    final = repo.get(order.command_id)
+    assert final is not None
+    assert (final.status, final.filled_qty, final.avg_price) == (
+        OrderStatus.EXECUTED,
+        10,
+        Decimal("812.40"),
+    )
+    assert final.broker_order_id == "26112500000001"
+    assert final.sent_at == AT
+    steps = [(t.from_status, t.to_status) for t in repo.transitions(order.command_id)]
+    assert steps == [
+        (None, OrderStatus.CREATED),
+        (OrderStatus.CREATED, OrderStatus.SENT_TO_BROKER),
+        (OrderStatus.SENT_TO_BROKER, OrderStatus.SENT_TO_BROKER),
+        (OrderStatus.SENT_TO_BROKER, OrderStatus.EXECUTED),
+    ]
+
+
+def test_apply_refuses_illegal_stale_and_empty_changes(repo: OrderRepository) -> None:
+    order = ticket()
+    repo.create(order, AT)
+    repo.apply(StatusChange(order.command_id, OrderStatus.FAILED, AT, tag=Tag.KILL_SWITCH_ACTIVE))
+
+    leaves_terminal = repo.apply(StatusChange(order.command_id, OrderStatus.SENT_TO_BROKER, AT))
+    stale = repo.apply(
+        StatusChange(
+            order.command_id, OrderStatus.FAILED, AT, expect_from=OrderStatus.SENT_TO_BROKER
+        )
+    )
+    same_again = repo.apply(
+        StatusChange(order.command_id, OrderStatus.FAILED, AT, tag=Tag.KILL_SWITCH_ACTIVE)
+    )
+    unknown = repo.apply(StatusChange("NOSUCHORDER", OrderStatus.FAILED, AT))
+
+    assert (leaves_terminal, stale, same_again, unknown) == (None, None, None, None)
+    assert len(repo.transitions(order.command_id)) == 2
+
+
+def test_money_is_exact_and_times_come_back_aware_utc(repo: OrderRepository) -> None:
+    ist = timezone(timedelta(hours=5, minutes=30))
+    order = ticket(order_type="SL", price="101.05", trigger_price="100.95")
+
+    repo.create(order, datetime(2026, 11, 25, 10, 30, 0, 123456, tzinfo=ist))
+
+    stored = repo.get(order.command_id)
+    assert stored is not None
+    assert stored.command.price == Decimal("101.05")
+    assert stored.command.trigger_price == Decimal("100.95")
+    assert stored.created_at == datetime(2026, 11, 25, 5, 0, 0, 123456, tzinfo=UTC)
+    assert stored.created_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("average", ["812.4", "812.425", "812.12345678", "0.05"])
+def test_a_repeated_broker_answer_writes_nothing_new(
+    repo: OrderRepository, url: str, average: str, request: pytest.FixtureRequest
+) -> None:
+    """The watcher sends the same fill every poll: the second one must be a no-op.
+
+    The paper broker averages to 8 places; a column that keeps fewer rounds the value, the
+    next poll's value then differs from the stored one, and every poll writes a transition.
+    """
+    if url.startswith("postgresql") and len(average.split(".")[1]) > 6:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="Money is NUMERIC(20, 6) on PostgreSQL: an 8-place average is rounded "
+                "on write, so the same answer differs every poll (RELIABILITY.md, P1)",
+            )
+        )
+    order = ticket()
+    repo.create(order, AT)
+    repo.apply(StatusChange(order.command_id, OrderStatus.SENT_TO_BROKER, AT))
+
+    def partial_fill(at: datetime) -> StatusChange:
+        return StatusChange(
+            order.command_id,
+            OrderStatus.SENT_TO_BROKER,
+            at,
+            filled_qty=3,
+            avg_price=Decimal(average),
+            broker_status="PARTIALLY_FILLED",
+        )
+
+    first = repo.apply(partial_fill(AT + timedelta(seconds=1)))
+    second = repo.apply(partial_fill(AT + timedelta(seconds=2)))
+
+    assert first is not None
+    assert second is None
+    stored = repo.get(order.command_id)
+    assert stored is not None
+    assert stored.avg_price == Decimal(average)
+
+
+def test_kill_switch_is_persisted_per_account_with_its_history(repo: OrderRepository) -> None:
+    assert repo.kill_switch("A").active is False
+
+    repo.set_kill_switch("A", True, by="trader", reason="enough", at=AT)
+    repo.set_kill_switch("A", False, by="trader", reason="", at=AT + timedelta(minutes=1))
+    repo.set_kill_switch("A", True, by="max-loss trip", reason="-10,000", at=AT + timedelta(2))
+
+    state = repo.kill_switch("A")
+    assert (state.active, state.changed_by, state.reason) == (True, "max-loss trip", "-10,000")
+    assert state.changed_at == AT + timedelta(2)
+    assert [s.active for s in repo.kill_switch_history("A")] == [True, False, True]
+    assert repo.kill_switch("B").active is False
+    assert repo.kill_switch_history("B") == []
+
+
+def test_engine_state_and_pnl_snapshots_round_trip(repo: OrderRepository) -> None:
+    value = {"peak": "1250.50", "cooldown_until": None, "loss_days": [1, 2]}
+
+    repo.save_state("A", "risk", value, AT)
+    repo.save_state("A", "risk", value | {"peak": "1300"}, AT + timedelta(seconds=1))
+    repo.add_pnl_snapshot("A", AT, Decimal("100.25"), Decimal("-50.125"))
+
+    assert repo.load_state("A", "risk") == value | {"peak": "1300"}
+    assert repo.load_state("B", "risk") is None
+    assert repo.pnl_snapshots("A", AT - timedelta(hours=1)) == [(AT, Decimal("50.125"))]
+    assert repo.pnl_snapshots("B", AT - timedelta(hours=1)) == []
+
+
+def test_counts_and_queries_see_only_the_accounts_own_rows(repo: OrderRepository) -> None:
+    mine = ticket(client_id="A")
+    theirs = ticket(client_id="B")
+    for order in (mine, theirs):
+        repo.create(order, AT)
+        repo.apply(StatusChange(order.command_id, OrderStatus.SENT_TO_BROKER, AT))
+
+    assert [r.command_id for r in repo.orders("A")] == [mine.command_id]
+    assert [r.command_id for r in repo.non_terminal("B")] == [theirs.command_id]
+    assert repo.count_at_broker("A") == 1
+    assert repo.count_sent_since("A", AT - timedelta(seconds=60)) == 1
+    assert repo.open_duplicate(ticket(client_id="A")) is not None
+    assert repo.open_duplicate(ticket(client_id="C")) is None
+
+
+def test_opening_twice_runs_the_migrations_once(url: str) -> None:
+    first = open_database(url)
+    second = open_database(url)
+    try:
+        with second.connect() as connection:
+            version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            assert [row[0] for row in version] == [head_revision()]
+    finally:
+        first.dispose()
+        second.dispose()
