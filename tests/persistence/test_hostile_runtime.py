@@ -321,12 +321,6 @@ async def test_a_clock_jumping_forward_does_not_cut_the_grace_short(rig: Rig, cl
     assert row.status is OrderStatus.SENT_TO_BROKER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders stamped before a clock was set back count as 'in the last minute' until "
-    "the wall clock catches up: the per-minute limit blocks for the whole jump "
-    "(RELIABILITY.md, P6)",
-)
 async def test_the_per_minute_limit_recovers_a_minute_after_the_clock_is_set_back(
     rig: Rig, clock: Clock
 ) -> None:
@@ -457,12 +451,6 @@ async def test_a_malformed_row_for_our_order_leaves_the_row_as_it_was(
         await runtime.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a session that expires again right after the engine's re-login (its look-up by "
-    "tag) is logged as an adapter bug and left as an unknown outcome, though nothing was "
-    "placed (RELIABILITY.md, P2; found by the soak)",
-)
 async def test_a_session_expiring_twice_fails_the_order_plainly(rig: Rig) -> None:
     runtime = await rig.start()
     broker = _paper(runtime)
@@ -479,6 +467,7 @@ async def test_a_session_expiring_twice_fails_the_order_plainly(rig: Rig) -> Non
     broker.faults.inject(PaperFault.SESSION_EXPIRED)
 
     record = await runtime.engine.submit(ticket())
+    login()  # the session is still expired: log in to read the book
 
     assert paper_book_tags(runtime) == []
     assert (record.status, record.tag) == (OrderStatus.FAILED, Tag.BROKER_REJECTED)

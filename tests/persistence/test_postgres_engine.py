@@ -260,12 +260,6 @@ async def test_each_accounts_watcher_leaves_the_other_accounts_rows_alone(
     assert len(a.repository.transitions(mine.command_id)) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an order found at the broker gets command_id 'B'+broker id, unique across all "
-    "accounts: the same broker id at two accounts collides and the second is never "
-    "recorded (RELIABILITY.md, proposal P3)",
-)
 async def test_orders_placed_outside_are_recorded_for_each_account(
     two_accounts: tuple[Runtime, Runtime], clock: Clock
 ) -> None:

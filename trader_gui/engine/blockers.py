@@ -87,7 +87,7 @@ class Blockers:
             if limits.max_open_orders is not None
             else 0,
             orders_last_minute=self._repository.count_sent_since(
-                client_id, now - timedelta(seconds=60)
+                client_id, now - timedelta(seconds=60), now
             )
             if limits.max_orders_per_minute is not None
             else 0,

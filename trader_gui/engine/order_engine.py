@@ -311,10 +311,16 @@ class OrderEngine:
                 raise BrokerRejected(
                     f"Not sent: the broker session expired and logging in again failed: {error.message}"
                 ) from error
-            found = await self._find_by_tag(request.tag)
-            if found is not None:
-                return found
-            return await self.workers.broker(timeout, self.broker.place_order, request)
+            try:
+                found = await self._find_by_tag(request.tag)
+                if found is not None:
+                    return found
+                return await self.workers.broker(timeout, self.broker.place_order, request)
+            except SessionExpired as again:  # the broker refused the call: nothing was placed
+                raise BrokerRejected(
+                    "Not sent: the broker session expired again right after logging in: "
+                    f"{again.message}"
+                ) from again
 
     async def _find_by_tag(self, tag: str) -> str | None:
         book = await self.workers.broker(self.config.broker_timeout_s, self.broker.order_book)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from trader_gui.persistence.repository import (
 
 log = logging.getLogger(__name__)
 SNAPSHOT_EVERY_S = 10.0
+PRICE_PLACES = Decimal("0.000001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +119,13 @@ class Reconciler:
         if outcome is None:
             return None
         broker_status = order.state.value
+        avg_price = _stored_price(order.avg_price)
         unchanged = (
             row.status is outcome.status
             and row.broker_status == broker_status
             and row.broker_order_id == order.broker_order_id
             and row.filled_qty == order.filled_qty
-            and row.avg_price == order.avg_price
+            and row.avg_price == avg_price
         )
         if unchanged:
             return None
@@ -137,7 +140,7 @@ class Reconciler:
                 broker_status=broker_status,
                 broker_order_id=order.broker_order_id,
                 filled_qty=order.filled_qty,
-                avg_price=order.avg_price,
+                avg_price=avg_price,
                 expect_from=row.status,
             )
         )
@@ -179,7 +182,7 @@ class Reconciler:
         if outcome is None:
             return None
         command = OrderCommand(
-            command_id=_foreign_command_id(order.broker_order_id),
+            command_id=_foreign_command_id(self.client_id, order.broker_order_id),
             client_id=self.client_id,
             symbol=order.symbol,
             exchange=order.exchange,
@@ -206,10 +209,22 @@ class Reconciler:
         )
 
 
-def _foreign_command_id(broker_order_id: str) -> str:
-    """A stable id for an order we did not create: B + its broker id's letters and digits."""
-    cleaned = "".join(ch for ch in broker_order_id if ch.isalnum())
-    return ("B" + cleaned)[-20:] if len(cleaned) >= 20 else "B" + cleaned
+def _foreign_command_id(client_id: str, broker_order_id: str) -> str:
+    """A stable id for an order we did not create, unique per account: B + 19 of a hash."""
+    digest = hashlib.sha256(f"{client_id}\x00{broker_order_id}".encode()).digest()
+    number = int.from_bytes(digest[:16], "big")
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    characters = []
+    for _ in range(19):
+        number, digit = divmod(number, 36)
+        characters.append(alphabet[digit])
+    return "B" + "".join(characters)
+
+
+def _stored_price(price: Decimal | None) -> Decimal | None:
+    """A broker's average price at the precision the database keeps (6 places), so that an
+    unchanged fill compares equal to what was stored and a poll writes nothing."""
+    return price.quantize(PRICE_PLACES) if price is not None else None
 
 
 def _detail_for(row: OpenOrderState, order: BrokerOrder, status: OrderStatus) -> str:

@@ -51,6 +51,9 @@ KILL_SWITCH_EVENTS = KillSwitchEventRow.__table__
 ENGINE_STATE = EngineStateRow.__table__
 PNL_SNAPSHOTS = PnlSnapshotRow.__table__
 
+PRICE_PLACES = Decimal("0.000001")
+"""Prices are stored to 6 places (NUMERIC(20, 6) where the database has decimals)."""
+
 _KEEP: Any = object()
 """Marks a field a change leaves as it is (None is a value: 'no broker id')."""
 
@@ -370,12 +373,20 @@ class OrderRepository:
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
-    def count_sent_since(self, client_id: str, since: datetime) -> int:
-        """Orders of the account that passed step 2 since a time: the order-rate limit."""
+    def count_sent_since(self, client_id: str, since: datetime, until: datetime) -> int:
+        """Orders of the account that passed step 2 in a window: the order-rate limit.
+
+        Bounded above too: after the clock is set back, orders stamped in its "future" are
+        not in the last minute.
+        """
         query = (
             select(func.count())
             .select_from(ORDERS)
-            .where(ORDERS.c.client_id == client_id, ORDERS.c.sent_at >= since)
+            .where(
+                ORDERS.c.client_id == client_id,
+                ORDERS.c.sent_at >= since,
+                ORDERS.c.sent_at <= until,
+            )
         )
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
@@ -513,6 +524,9 @@ def _updates(row: Row[Any], change: StatusChange) -> dict[str, Any]:
         value = getattr(change, field)
         if value is not _KEEP:
             wanted[field] = value
+    if isinstance(wanted.get("avg_price"), Decimal):
+        # kept at 6 places on every database, so the same fill compares equal next poll
+        wanted["avg_price"] = wanted["avg_price"].quantize(PRICE_PLACES)
     return {key: value for key, value in wanted.items() if getattr(row, key) != value}
 
 
