@@ -16,18 +16,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from clocks import FakeClock
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -102,26 +102,7 @@ def database_url(kind: str, folder: Path) -> Iterator[str]:
         yield url
 
 
-class Clock:
-    """Time that moves only when a test says so. Thread-safe: broker threads read it."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> datetime:
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-            return self._now
-
-    def jump_to(self, moment: datetime) -> None:
-        """Set the wall clock anywhere, backwards too (NTP, a hand-set clock, a VM resumed)."""
-        with self._lock:
-            self._now = moment
+Clock = FakeClock
 
 
 def ticket(**overrides: Any) -> OrderCommand:
