@@ -45,6 +45,7 @@ from trader_gui.domain.enums import BrokerState, Exchange, OrderStatus, Tag
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.risk_limits import RiskLimits
 from trader_gui.engine.events import Connection, ConnectionChanged, Notice, PollCompleted
+from trader_gui.engine.order_engine import OrderNotSentError
 from trader_gui.engine.runtime import Runtime
 from trader_gui.persistence.database import open_database, sqlite_url
 from trader_gui.persistence.repository import OrderRepository
@@ -140,11 +141,6 @@ async def test_a_new_order_is_refused_before_the_broker_when_step_1_cannot_write
     assert runtime.repository.get(order.command_id) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a failed write reaches the caller as SQLAlchemy's OperationalError with the SQL "
-    "statement, not a sentence saying the order was not sent (RELIABILITY.md, P4)",
-)
 async def test_the_refusal_is_a_sentence_a_trader_understands(rig: Rig) -> None:
     runtime, disk = await _started_with_fault(rig)
     disk.full()
@@ -164,7 +160,7 @@ async def test_a_failed_mark_in_step_3_sends_nothing_and_recovery_fails_the_row(
     disk.full(after_writes=2)  # step 1 (row and transition) is written, step 3 is not
     order = ticket()
 
-    with pytest.raises(OperationalError):
+    with pytest.raises(OrderNotSentError):
         await runtime.engine.submit(order)
     disk.recover()
     stuck = runtime.repository.get(order.command_id)
@@ -194,8 +190,8 @@ async def test_an_order_accepted_while_the_disk_is_full_is_linked_once_it_recove
     broker.place_order = place_then_fill_the_disk  # type: ignore[method-assign]
     order = ticket()
 
-    with pytest.raises(OperationalError):
-        await runtime.engine.submit(order)
+    after_step_5 = await runtime.engine.submit(order)
+    assert after_step_5.status is OrderStatus.SENT_TO_BROKER
     clock.advance(GRACE_S + 5)
     while_full = await runtime.watcher.poll_once()
     row_while_full = runtime.repository.get(order.command_id)
@@ -214,11 +210,6 @@ async def test_an_order_accepted_while_the_disk_is_full_is_linked_once_it_recove
     assert paper_book_tags(runtime).count(order.command_id) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when step 5 cannot write, submit raises a database error although the broker has "
-    "the order: the trader may place it again (RELIABILITY.md, P4)",
-)
 async def test_an_order_at_the_broker_is_not_reported_as_an_error(rig: Rig) -> None:
     runtime, disk = await _started_with_fault(rig)
     broker = _paper(runtime)

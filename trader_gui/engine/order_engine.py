@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from trader_gui.brokers.base import (
     Broker,
     BrokerError,
@@ -63,6 +65,10 @@ class ActionResult:
 
 class KillSwitchLockedError(Exception):
     """The kill switch may not be turned off now; the message says why."""
+
+
+class OrderNotSentError(Exception):
+    """The order could not be recorded before sending, so it was not sent; says why."""
 
 
 class EngineClosedError(Exception):
@@ -177,6 +183,12 @@ class OrderEngine:
         self._idle.clear()
         try:
             return await self._submit(command)
+        except SQLAlchemyError as error:  # steps 1 to 3: step 5 handles its own failure
+            log.error("order %s not sent: the database failed: %s", command.command_id, error)
+            raise OrderNotSentError(
+                f"Not sent: order {command.command_id} could not be recorded in the database "
+                f"({_database_reason(error)}); nothing went to the broker."
+            ) from None
         finally:
             self._running -= 1
             if not self._running:
@@ -375,7 +387,10 @@ class OrderEngine:
                 broker_order_id=broker_order_id,
                 expect_from=OrderStatus.SENT_TO_BROKER,
             )
-        applied = await self._write(change)
+        try:
+            applied = await self._write(change)
+        except SQLAlchemyError as error:
+            return self._unrecorded_step_5(command, change, error)
         if applied is None:  # the watcher got there first (e.g. already EXECUTED)
             return await self._current(command.command_id)
         if status is OrderStatus.FAILED and not command.is_entry:
@@ -387,6 +402,38 @@ class OrderEngine:
                 )
             )
         return applied.record
+
+    def _unrecorded_step_5(
+        self, command: OrderCommand, change: StatusChange, error: SQLAlchemyError
+    ) -> OrderRecord:
+        """The broker answered but the answer could not be written. The order must not look
+        failed (the trader would place it again): the row stays SENT_TO_BROKER and the
+        watcher records the broker's word once the database can be written."""
+        log.error("order %s: step 5 not recorded: %s", command.command_id, error)
+        where = (
+            f" as order {change.broker_order_id}" if isinstance(change.broker_order_id, str) else ""
+        )
+        self.events.emit(
+            Notice(
+                Level.ERROR,
+                f"Order {command.command_id} reached {self.broker.name}{where}, but its answer "
+                f"could not be recorded in the database ({_database_reason(error)}). It is not "
+                "sent again; the watcher records it once the database can be written.",
+            )
+        )
+        now = self.clock()
+        return OrderRecord(
+            command=command,
+            status=OrderStatus.SENT_TO_BROKER,
+            created_at=now,
+            updated_at=now,
+            detail=change.detail or "",
+            broker_order_id=change.broker_order_id
+            if isinstance(change.broker_order_id, str)
+            else None,
+            broker_status=UNKNOWN_OUTCOME,
+            sent_at=now,
+        )
 
     # ---- cancel and modify: never blocked -------------------------------------------------
 
@@ -538,6 +585,13 @@ class OrderEngine:
         if record is None:
             raise KeyError(f"no order {command_id}")
         return record
+
+
+def _database_reason(error: SQLAlchemyError) -> str:
+    """The driver's own words ("database or disk is full"), never the SQL statement."""
+    original = getattr(error, "orig", None) or error
+    text = str(original).strip().splitlines()
+    return text[0] if text else type(original).__name__
 
 
 def _request_for(command: OrderCommand) -> PlaceOrderRequest:
