@@ -23,6 +23,7 @@ class OrderRow(Base):
         Index("ix_orders_broker_order_id", "broker_order_id"),
         Index("ix_orders_ticket_id", "ticket_id"),
         Index("ix_orders_client_created", "client_id", "created_at"),
+        Index("ix_orders_client_sent", "client_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,0 +1,57 @@
+"""Migrations bring an old database up to date at start-up, and match the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from trader_gui.persistence.database import head_revision, open_database, sqlite_url
+from trader_gui.persistence.models import Base
+
+
+def test_a_new_database_is_at_the_newest_revision_and_matches_the_models(tmp_path: Path) -> None:
+    engine = open_database(sqlite_url(tmp_path / "orders.sqlite3"))
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection)
+            assert context.get_current_revision() == head_revision()
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_database_of_the_first_revision_is_upgraded_keeping_its_orders(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from trader_gui.persistence.database import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    old = create_engine(sqlite_url(path))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO orders (command_id, client_id, symbol, exchange, side, quantity, "
+            "order_type, product, strategy, execution_type, source, status, detail, "
+            "filled_qty, created_at, updated_at) VALUES ('OLD1', 'PAPER', 'SBIN', 'NSE', "
+            "'BUY', 1, 'MARKET', 'MIS', 's', 'ENTRY', 'MANUAL', 'FAILED', '', 0, "
+            "'2026-11-24 04:00:00', '2026-11-24 04:00:00')"
+        )
+    old.dispose()
+
+    engine = open_database(sqlite_url(path))
+    try:
+        indexes = {index["name"] for index in inspect(engine).get_indexes("orders")}
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql("SELECT count(*) FROM orders").scalar_one()
+    finally:
+        engine.dispose()
+
+    assert "ix_orders_client_sent" in indexes
+    assert count == 1
