@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -294,3 +295,50 @@ async def test_a_lost_reply_is_linked_by_tag_and_sent_once(
     assert linked.broker_status == "OPEN"
     assert "by its tag" in kite.runtime.repository.transitions(order.command_id)[-1].detail
     assert kite_server.count_tag(order.command_id) == 1
+
+
+async def test_the_daily_browser_login_renews_the_session_without_a_restart(
+    kite: KiteRuntime,
+    kite_server: KiteFakeServer,  # noqa: F811
+) -> None:
+    import requests
+    from keyring_doubles import MemoryKeyring
+
+    from trader_gui.credentials import CredentialStore
+    from trader_gui.engine.daily_login import browser_login
+
+    store = CredentialStore(MemoryKeyring(), service="trader-gui-daily-login-test")
+    store.save(
+        "kite", CLIENT, {"api_key": kite_server.api_key, "api_secret": kite_server.api_secret}
+    )
+    kite_server.expire_token()
+    assert not await kite.poll()
+    redirect: list[str] = []
+
+    def browser(url: str) -> bool:  # Kite's page, logged in, redirects to our 127.0.0.1 port
+        params = {
+            "action": "login",
+            "type": "login",
+            "status": "success",
+            "request_token": kite_server.issue_request_token(),
+        }
+        redirect.append(url)
+        requests.get(f"http://127.0.0.1:{port}/", params=params, timeout=10)
+        return True
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    said = await browser_login(
+        kite.engine, redirect_port=port, root=kite_server.root, store=store, open_browser=browser
+    )
+    await kite.runtime.watcher._relogin()
+    await kite.poll()
+    order = ticket(strategy="after-login")
+    accepted = await kite.engine.submit(order)
+
+    assert said == f"Logged in to Kite as {CLIENT} for today."
+    assert redirect
+    assert store.load("kite", CLIENT)["access_token"].reveal() in kite_server.valid_tokens
+    assert accepted.broker_status == "ACCEPTED"
+    assert kite.connection_states()[-1] is Connection.CONNECTED

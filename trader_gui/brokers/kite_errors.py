@@ -33,7 +33,7 @@ from trader_gui.brokers.base import (
 )
 
 RATE_LIMITED_STATUS = 429
-LOGIN_AGAIN = "log in again from the window"
+LOGIN_AGAIN = "log in again from the window (File → Log in to Kite for today)"
 MESSAGE_LIMIT = 300
 """A proxy's HTML error page can be long: messages are cut to a sentence's length."""
 

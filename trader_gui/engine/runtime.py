@@ -102,6 +102,14 @@ class Runtime:
         """Kill switch on, every open order cancelled, every position squared off."""
         return await self.flattener.kill_and_flatten(by=by, reason=reason)
 
+    async def browser_login(self, *, redirect_port: int, root: str | None = None) -> str:
+        """The day's login in the browser (Kite); the watcher resumes at once after it."""
+        from trader_gui.engine.daily_login import browser_login
+
+        said = await browser_login(self.engine, redirect_port=redirect_port, root=root)
+        self.watcher.poll_soon()
+        return said
+
     def _open_on_first_good_poll(self, event: Event) -> None:
         if isinstance(event, PollCompleted) and event.ok and not self.engine.accepting:
             self._open()

@@ -203,6 +203,14 @@ class EngineBridge(QObject):
         self._runtime.watcher.poll_soon()
         return result
 
+    @property
+    def needs_browser_login(self) -> bool:
+        return hasattr(self._runtime.broker, "set_access_token")
+
+    async def browser_login(self, *, redirect_port: int, root: str | None = None) -> str:
+        """The day's broker login in the system browser (Kite); returns the sentence."""
+        return await self._runtime.browser_login(redirect_port=redirect_port, root=root)
+
     def add_alert_sink(self, sink: AlertSink) -> None:
         """The window's tray joins the engine's alert sinks (Telegram, when configured)."""
         self._runtime.alerts.add_sink(sink)

@@ -216,6 +216,15 @@ class MainWindow(QMainWindow):
         self.login_action = QAction("Log in to broker…", self)
         self.login_action.setObjectName("loginAction")
         self.login_action.setToolTip("Store a broker account's credentials in the OS keyring")
+        self.daily_login_action = QAction("Log in to Kite for today…", self)
+        self.daily_login_action.setObjectName("dailyLoginAction")
+        self.daily_login_action.setToolTip(
+            "Kite sessions end before each trading day: log in again in the browser"
+        )
+        self.daily_login_action.setVisible(self.bridge.needs_browser_login)
+        self.daily_login_action.triggered.connect(
+            lambda: self.tasks.spawn(self._daily_login(), name="daily login")
+        )
         self.kill_action = QAction("Kill switch", self)
         self.buy_action.setObjectName("buyAction")
         self.sell_action.setObjectName("sellAction")
@@ -236,6 +245,7 @@ class MainWindow(QMainWindow):
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         file_menu.addAction(self.login_action)
+        file_menu.addAction(self.daily_login_action)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.settings_action)
@@ -356,6 +366,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog
         dialog.open()
         return dialog
+
+    async def _daily_login(self) -> None:
+        self.status.say(
+            await self.bridge.browser_login(
+                redirect_port=self.settings.kite_redirect_port, root=self.settings.broker_url
+            )
+        )
 
     def open_login(self) -> BrokerLoginDialog:
         """File → Log in to broker…: one dialog at a time, for this account by default."""
