@@ -295,7 +295,7 @@ def test_an_order_book_row_in_common_words(
     assert order.placed_at.utcoffset() is not None
 
 
-def test_a_foreign_row_in_a_segment_this_program_does_not_trade_is_left_out(
+def test_a_row_in_a_segment_this_program_does_not_trade_is_kept_unrecognised(
     broker: KiteBroker,
     kite_server: KiteFakeServer,  # noqa: F811
 ) -> None:
@@ -305,7 +305,11 @@ def test_a_foreign_row_in_a_segment_this_program_does_not_trade_is_left_out(
 
     book = broker.order_book()
 
-    assert [order.broker_order_id for order in book] == [kept["order_id"]]
+    readable = [o.broker_order_id for o in book if o.state is not BrokerState.UNRECOGNISED]
+    unreadable = [o for o in book if o.state is BrokerState.UNRECOGNISED]
+    assert readable == [kept["order_id"]]
+    assert [o.broker_order_id for o in unreadable] == ["9"]  # the watcher leaves it alone
+    assert unreadable[0].status_text.startswith("unreadable row")
 
 
 # ---- cancel, modify ---------------------------------------------------------------------------

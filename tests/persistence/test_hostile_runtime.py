@@ -399,12 +399,6 @@ def noren() -> Iterator[Any]:
         yield fake
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Shoonya and Kite adapters leave an order-book row they cannot read out of the "
-    "book, so the watcher fails a live order as NOT_FOUND_AT_BROKER after the grace "
-    "(RELIABILITY.md, P7)",
-)
 async def test_a_malformed_row_for_our_order_leaves_the_row_as_it_was(
     noren: Any, tmp_path: Path, catalog: InstrumentCatalog, clock: Clock
 ) -> None:

@@ -85,6 +85,23 @@ class BrokerOrder:
     placed_at: datetime | None = None
 
 
+def unreadable_order(broker_order_id: str, tag: str | None, reason: str) -> BrokerOrder:
+    """A book row the adapter cannot read, kept so the watcher leaves our order as it was
+    (and says so) instead of judging it missing; never recorded as an order of its own."""
+    return BrokerOrder(
+        broker_order_id=broker_order_id,
+        tag=tag or None,
+        symbol="?",
+        exchange=Exchange.NSE,
+        side=Side.BUY,
+        quantity=0,
+        order_type=OrderType.MARKET,
+        product=Product.MIS,
+        state=BrokerState.UNRECOGNISED,
+        status_text=f"unreadable row ({reason})",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class BrokerPosition:
     symbol: str

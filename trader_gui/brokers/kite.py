@@ -41,6 +41,7 @@ from trader_gui.brokers.base import (
     BrokerUnavailable,
     PlaceOrderRequest,
     SessionExpired,
+    unreadable_order,
 )
 from trader_gui.brokers.kite_errors import (
     LOGIN_AGAIN,
@@ -271,6 +272,8 @@ class KiteBroker:
                 book.append(order_from_row(row, self._symbols))
             except RowError as error:
                 self._skip_once(f"order {order_id}", error)
+                if order_id:
+                    book.append(unreadable_order(order_id, row.get("tag"), str(error)))
         return book
 
     def positions(self) -> Sequence[BrokerPosition]:

@@ -41,6 +41,7 @@ from trader_gui.brokers.base import (
     BrokerUnavailable,
     PlaceOrderRequest,
     SessionExpired,
+    unreadable_order,
 )
 from trader_gui.brokers.market_protection import Protection, needs_protection, protect
 from trader_gui.brokers.noren_client import BROKER, Auth, NorenClient
@@ -413,6 +414,10 @@ class ShoonyaBroker:
                 orders.append(parse_order(row, self._symbols))
             except RowError as error:
                 self._skip("order", row.get("norenordno"), error)
+                if row.get("norenordno"):
+                    orders.append(
+                        unreadable_order(str(row["norenordno"]), row.get("remarks"), str(error))
+                    )
         return orders
 
     def positions(self) -> Sequence[BrokerPosition]:
