@@ -89,7 +89,7 @@ async def test_key_locks_serialise_one_key_and_are_forgotten() -> None:
     async def hold(name: str) -> None:
         async with locks.hold("K"):
             order.append(f"{name} in")
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # allow-sleep: yields to the other holder, does not wait
             order.append(f"{name} out")
 
     await asyncio.gather(hold("a"), hold("b"))
