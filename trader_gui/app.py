@@ -24,6 +24,7 @@ from typing import Any
 from trader_gui.engine.assembly import LaunchOptions, build_runtime
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
+from trader_gui.persistence.database import CorruptDatabaseError, move_aside
 from trader_gui.settings import Settings
 from trader_gui.ui.app_icon import APP_ID, IconMissingError, application_icon
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
@@ -203,12 +204,41 @@ async def _build_or_log_in(
                 if not stored:
                     log.info("no credentials given: not starting")
                     return None
+            except CorruptDatabaseError as bad:
+                log.error("%s", bad)
+                if not await _offer_move_aside(bad):
+                    return None
+                moved = move_aside(bad.path)
+                log.warning("damaged database moved aside to %s; starting with a new one", moved)
             except Exception as error:
                 log.exception("cannot start")
                 await _tell_cannot_start(f"{error}")
                 return None
     finally:
         await tasks.close()
+
+
+async def _offer_move_aside(bad: CorruptDatabaseError) -> bool:
+    """The file is kept either way; moving it aside lets the program start on a new one."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from trader_gui.ui.dialogs import finished
+
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        "The database cannot be used",
+        f"{bad}\n\nMove it aside (it is renamed, not deleted) and start with a new, empty "
+        "database? The broker remains the source of truth: open orders are found there again.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Close,
+    )
+    move = box.button(QMessageBox.StandardButton.Yes)
+    move.setText("Move aside and start")
+    box.setDefaultButton(QMessageBox.StandardButton.Close)
+    try:
+        await finished(box)
+        return box.clickedButton() is move
+    finally:
+        box.deleteLater()
 
 
 async def _tell_cannot_start(sentence: str) -> None:
