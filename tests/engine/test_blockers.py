@@ -148,3 +148,25 @@ async def test_accounts_are_isolated(harness) -> None:
 
     assert other.status is OrderStatus.SENT_TO_BROKER
     assert [o.command_id for o in paper_account.repository.orders("PAPER")] == []
+
+
+async def test_an_fno_limit_outside_the_exchanges_band_is_refused_with_the_band(
+    runtime: Runtime,
+) -> None:
+    from trader_gui.domain.price_bands import limit_price_band
+
+    option = runtime.catalog.get("NFO", "NIFTY01DEC2626000CE")
+    last = runtime.broker.quotes([("NFO", option.symbol)])[("NFO", option.symbol)]
+    band = limit_price_band(option.kind, option.exchange, last, tick=option.tick_size)
+    base = {"symbol": option.symbol, "exchange": "NFO", "product": "NRML", "quantity": 65}
+
+    outside = await runtime.engine.submit(
+        ticket(**base, order_type=OrderType.LIMIT, price=band.high + option.tick_size)
+    )
+    edge = await runtime.engine.submit(
+        ticket(**base, order_type=OrderType.LIMIT, price=band.high, strategy="s2")
+    )
+
+    assert outside.tag is Tag.VALIDATION_FAILED
+    assert "price band" in outside.detail
+    assert runtime.broker.order_book()[0].tag == edge.command_id  # the edge itself goes

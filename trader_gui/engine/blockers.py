@@ -18,6 +18,7 @@ from trader_gui.domain.enums import ExecutionType, OrderStatus, Product, Source,
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.market_time import IST, trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.price_bands import check_band
 from trader_gui.domain.validation import summarise, validate_command
 from trader_gui.engine.risk import RiskManager
 from trader_gui.persistence.repository import OrderRepository
@@ -59,7 +60,12 @@ class Blockers:
         return None
 
     def ticket(self, command: OrderCommand) -> Block | None:
+        """The ticket's own rules, then the exchange's price band for F&O limit prices."""
         errors = validate_command(command, self._catalog)
+        if not errors:
+            instrument = self._catalog.get(command.exchange, command.symbol)
+            band_error = check_band(command, instrument, self._last_price) if instrument else None
+            errors = [band_error] if band_error else []
         return Block(Tag.VALIDATION_FAILED, summarise(errors)) if errors else None
 
     def kill_switch(self, command: OrderCommand) -> Block | None:

@@ -270,7 +270,10 @@ class OrderEngine:
         return quotes.get((exchange, symbol))
 
     async def _last_price_for_checks(self, command: OrderCommand) -> Decimal | None:
-        if not self.risk.needs_market_price(command):
+        """A quote only when a check needs one: risk value/fat-finger, or an F&O LIMIT price
+        the exchange's band applies to."""
+        band_applies = command.exchange.is_derivatives and command.order_type is OrderType.LIMIT
+        if not (band_applies or self.risk.needs_market_price(command)):
             return None
         return await self.last_price(command.exchange, command.symbol)
 
