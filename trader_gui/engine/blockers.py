@@ -45,26 +45,34 @@ class Blockers:
         self._catalog = catalog
         self._risk = risk
         self._clock = clock
-        self._last_price: Decimal | None = None
 
     def first_block(self, command: OrderCommand, last_price: Decimal | None = None) -> Block | None:
-        """The first reason the order may not go, or None. Runs on the database thread."""
-        self._last_price = last_price
-        checks: list[Check] = [self.ticket, self.risk, self.duplicate]
+        """The first reason the order may not go, or None. Runs on the database thread.
+
+        `last_price` is the broker's quote, fetched before the lock when a check needs one.
+        """
+
+        def ticket(order: OrderCommand) -> Block | None:
+            return self.ticket(order, last_price)
+
+        def risk(order: OrderCommand) -> Block | None:
+            return self.risk(order, last_price)
+
+        checks: list[Check] = [ticket, risk, self.duplicate]
         if command.execution_type is ExecutionType.ENTRY:
-            checks = [self.ticket, self.kill_switch, self.risk, self.guard, self.duplicate]
+            checks = [ticket, self.kill_switch, risk, self.guard, self.duplicate]
         for check in checks:
             block = check(command)
             if block is not None:
                 return block
         return None
 
-    def ticket(self, command: OrderCommand) -> Block | None:
+    def ticket(self, command: OrderCommand, last_price: Decimal | None = None) -> Block | None:
         """The ticket's own rules, then the exchange's price band for F&O limit prices."""
         errors = validate_command(command, self._catalog)
         if not errors:
             instrument = self._catalog.get(command.exchange, command.symbol)
-            band_error = check_band(command, instrument, self._last_price) if instrument else None
+            band_error = check_band(command, instrument, last_price) if instrument else None
             errors = [band_error] if band_error else []
         return Block(Tag.VALIDATION_FAILED, summarise(errors)) if errors else None
 
@@ -79,7 +87,7 @@ class Blockers:
             f"{why}: no new ENTRY orders; EXIT orders and cancels still go.",
         )
 
-    def risk(self, command: OrderCommand) -> Block | None:
+    def risk(self, command: OrderCommand, last_price: Decimal | None = None) -> Block | None:
         """Loss limits stop ENTRY only; rate, size and fat-finger limits stop any order."""
         now = self._clock()
         limits = self._risk.limits
@@ -87,7 +95,7 @@ class Blockers:
         verdict = self._risk.verdict(
             command,
             now,
-            last_price=self._last_price,
+            last_price=last_price,
             # each count is a query: only asked when its limit is on
             open_orders=self._repository.count_at_broker(client_id)
             if limits.max_open_orders is not None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -380,16 +380,7 @@ class OrderEngine:
             expect_from=OrderStatus.SENT_TO_BROKER,
         )
         if broker_order_id is not None:
-            change = StatusChange(
-                command.command_id,
-                status,
-                change.at,
-                tag=tag,
-                detail=detail,
-                broker_status=broker_status,
-                broker_order_id=broker_order_id,
-                expect_from=OrderStatus.SENT_TO_BROKER,
-            )
+            change = replace(change, broker_order_id=broker_order_id)
         try:
             applied = await self._write(change)
         except SQLAlchemyError as error:

@@ -8,7 +8,6 @@ to persist, so the day's peak, a running cooldown and losing days survive a rest
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -148,7 +147,3 @@ class RiskManager:
         if self.daily_loss_limit is None or self.pnl is None:
             return None
         return self.daily_loss_limit + self.pnl.total
-
-
-def dumps(saved: dict[str, str]) -> str:
-    return json.dumps(saved, sort_keys=True)

@@ -71,7 +71,6 @@ class Reconciler:
         self.broker_name = broker_name
         self.grace_s = grace_s
         self._known_broker_ids: set[str] | None = None
-        self._warned_words: set[str] = set()
 
     def reconcile(
         self, book: Sequence[BrokerOrder], now: datetime, in_flight: frozenset[str]
@@ -267,6 +266,8 @@ class Watcher:
         self._last_snapshot_at: float | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self._warned_words: set[str] = set()
+        """Unknown broker status words already shown: each is said once, not every poll."""
         self.on_flatten: Callable[[str, str], Coroutine[Any, Any, object]] | None = None
         self._flatten_task: asyncio.Task[object] | None = None
 
@@ -342,8 +343,8 @@ class Watcher:
             engine.events.emit(OrderUpdated(applied.record, applied.transition))
             self._alert_if_exit_failed(applied)
         for order in result.unrecognised:
-            if order.status_text not in self.reconciler._warned_words:
-                self.reconciler._warned_words.add(order.status_text)
+            if order.status_text not in self._warned_words:
+                self._warned_words.add(order.status_text)
                 log.warning(
                     "broker status %r of order %s is not known: row left as it was",
                     order.status_text,

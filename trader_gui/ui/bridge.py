@@ -23,6 +23,7 @@ from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.risk_limits import LimitRoom, RiskLimits
 from trader_gui.domain.transitions import Transition
 from trader_gui.engine.alerts import AlertSink
+from trader_gui.engine.daily_login import needs_browser_login
 from trader_gui.engine.events import (
     Connection,
     ConnectionChanged,
@@ -205,7 +206,7 @@ class EngineBridge(QObject):
 
     @property
     def needs_browser_login(self) -> bool:
-        return hasattr(self._runtime.broker, "set_access_token")
+        return needs_browser_login(self._runtime.engine)
 
     async def browser_login(self, *, redirect_port: int, root: str | None = None) -> str:
         """The day's broker login in the system browser (Kite); returns the sentence."""
