@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,13 +29,11 @@ import pytest
 from clocks import FakeClock
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from tickets import ticket as ticket  # re-exported for the persistence tests
 
 from trader_gui.brokers.paper import PaperBroker
 from trader_gui.brokers.paper_config import PaperConfig
-from trader_gui.domain.enums import Exchange, ExecutionType, OrderType, Product, Side, Source
-from trader_gui.domain.ids import new_command_id
 from trader_gui.domain.instruments import InstrumentCatalog
-from trader_gui.domain.order import OrderCommand
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.events import Event
 from trader_gui.engine.runtime import Runtime
@@ -104,39 +101,6 @@ def database_url(kind: str, folder: Path) -> Iterator[str]:
 
 Clock = FakeClock
 
-
-def ticket(**overrides: Any) -> OrderCommand:
-    """A valid MARKET BUY of 10 SBIN for strategy s1 of account PAPER, unless told otherwise."""
-    fields: dict[str, Any] = {
-        "command_id": new_command_id(),
-        "client_id": "PAPER",
-        "symbol": "SBIN",
-        "exchange": Exchange.NSE,
-        "side": Side.BUY,
-        "quantity": 10,
-        "order_type": OrderType.MARKET,
-        "product": Product.MIS,
-        "strategy": "s1",
-        "execution_type": ExecutionType.ENTRY,
-        "source": Source.MANUAL,
-    }
-    fields.update(overrides)
-    for name, kind in _ENUMS.items():
-        fields[name] = kind(fields[name])
-    for name in ("price", "trigger_price"):
-        if fields.get(name) is not None:
-            fields[name] = Decimal(str(fields[name]))
-    return OrderCommand(**fields)
-
-
-_ENUMS: dict[str, Any] = {
-    "exchange": Exchange,
-    "side": Side,
-    "order_type": OrderType,
-    "product": Product,
-    "execution_type": ExecutionType,
-    "source": Source,
-}
 
 QUIET_PAPER = PaperConfig(fill_latency_s=0.5, volatility=0.0, slippage_ticks=1)
 """Prices move only when a test moves them; an order fills 0.5 s (broker clock) after it is placed."""
