@@ -361,7 +361,8 @@ class _Child:
 
 
 class OffsetClock:
-    """The real time plus a jump the reconcile makes to get past the not-found grace."""
+    """The real time plus a jump the reconcile makes to get past the not-found grace (on the
+    wall clock and on the monotonic one, which the grace also needs)."""
 
     def __init__(self) -> None:
         self.offset = timedelta()
@@ -370,6 +371,10 @@ class OffsetClock:
     def __call__(self) -> datetime:
         with self._lock:
             return datetime.now(UTC) + self.offset
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return time.monotonic() + self.offset.total_seconds()
 
     def advance(self, seconds: float) -> None:
         with self._lock:
@@ -386,7 +391,9 @@ def final_reconcile(files: _Files, *, max_rounds: int = 30) -> int:
 
 async def _final_reconcile(files: _Files, max_rounds: int) -> int:
     clock = OffsetClock()
-    runtime = build_soak_runtime(files, clock=clock, poll_interval_s=3600.0)
+    runtime = build_soak_runtime(
+        files, clock=clock, monotonic=clock.monotonic, poll_interval_s=3600.0
+    )
     rounds = 0
     try:
         await runtime.start()
@@ -513,6 +520,7 @@ def build_soak_runtime(
     files: _Files,
     *,
     clock: Callable[[], datetime],
+    monotonic: Callable[[], float] = time.monotonic,
     poll_interval_s: float,
     catalog_: InstrumentCatalog | None = None,
 ) -> Runtime:
@@ -539,6 +547,7 @@ def build_soak_runtime(
             orders_per_second=500,
         ),
         clock=clock,
+        monotonic=monotonic,
     )
 
 

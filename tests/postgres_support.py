@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,6 +159,7 @@ class Rig:
             catalog=self.catalog,
             config=config,
             clock=self.clock,
+            monotonic=getattr(self.clock, "monotonic", time.monotonic),
         )
         runtime.events.subscribe(self.events.append)
         self.runtimes.append(runtime)

@@ -107,6 +107,7 @@ async def rig(tmp_path: Path, catalog: InstrumentCatalog, clock: Any) -> AsyncIt
                 not_found_grace_s=GRACE_S,
             ),
             clock=clock,
+            monotonic=clock.monotonic,
         )
         rig = Rig(fake, runtime, clock)
         runtime.events.subscribe(rig.events.append)

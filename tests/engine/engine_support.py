@@ -6,6 +6,7 @@ The watcher's own loop is given a long interval so that tests poll explicitly wi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ class Harness:
             catalog=self.catalog,
             config=config,
             clock=self.clock,
+            monotonic=getattr(self.clock, "monotonic", time.monotonic),
         )
         runtime.events.subscribe(self.events.append)
         self.runtimes.append(runtime)

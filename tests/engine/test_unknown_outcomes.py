@@ -41,9 +41,11 @@ async def test_error_before_accept_is_not_resent_and_fails_after_the_grace_perio
 
     await runtime.engine.submit(order)
     clock.advance(10)
-    await runtime.watcher.poll_once()
-    still_waiting = runtime.repository.get(order.command_id)
+    await runtime.watcher.poll_once()  # the first look: missing from the book from now on
     clock.advance(25)
+    await runtime.watcher.poll_once()
+    still_waiting = runtime.repository.get(order.command_id)  # 35 s sent, 25 s missing
+    clock.advance(5)
     await runtime.watcher.poll_once()
 
     assert still_waiting.status is OrderStatus.SENT_TO_BROKER

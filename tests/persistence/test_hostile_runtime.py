@@ -5,7 +5,8 @@
   recovers. Read-only is SQLite's own `PRAGMA query_only`; a full disk is SQLite's own
   "database or disk is full" error, raised for every write statement.
 - The wall clock jumps (NTP, a hand-set clock, a laptop resumed): the throttle runs on the
-  monotonic clock; the not-found grace and the per-minute limit run on the wall clock.
+  monotonic clock; the not-found grace must pass on the wall clock and on the monotonic one;
+  the per-minute limit counts recorded send times up to now.
 - The broker returns data the program cannot use: the row stays as it was, and the fault is
   logged and shown.
 
@@ -295,21 +296,65 @@ async def test_a_clock_set_back_never_fails_an_order_early(rig: Rig, clock: Cloc
     assert row.status is OrderStatus.SENT_TO_BROKER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the not-found grace is measured on the wall clock: a clock jumping forward fails "
-    "an order of unknown outcome at once, before a lagging order book shows it "
-    "(RELIABILITY.md, P5)",
-)
 async def test_a_clock_jumping_forward_does_not_cut_the_grace_short(rig: Rig, clock: Clock) -> None:
+    """NTP corrects a clock an hour slow: the grace also runs on the monotonic clock."""
     runtime, command_id = await _unknown_outcome_order(rig)
-    clock.advance(3600)  # NTP corrects a clock an hour slow, a second after the send
+    await runtime.watcher.poll_once()  # missing from the book from now on
+    clock.jump_to(clock() + timedelta(hours=1))
 
     await runtime.watcher.poll_once()
+    after_the_jump = runtime.repository.get(command_id)
+    clock.advance(GRACE_S)
+    await runtime.watcher.poll_once()
 
-    row = runtime.repository.get(command_id)
-    assert row is not None
-    assert row.status is OrderStatus.SENT_TO_BROKER
+    assert after_the_jump is not None
+    assert after_the_jump.status is OrderStatus.SENT_TO_BROKER
+    final = runtime.repository.get(command_id)
+    assert final is not None
+    assert (final.status, final.tag) == (OrderStatus.FAILED, Tag.NOT_FOUND_AT_BROKER)
+
+
+async def test_a_clock_set_back_delays_the_verdict_until_both_graces_have_passed(
+    rig: Rig, clock: Clock
+) -> None:
+    """Set back a minute: not failed while the wall clock catches up, failed once it has."""
+    runtime, command_id = await _unknown_outcome_order(rig)
+    await runtime.watcher.poll_once()
+    clock.jump_to(clock() - timedelta(minutes=1))
+
+    seen = []
+    for _ in range(6):  # 90 s: 60 s for the wall clock to catch up, then the grace
+        clock.advance(GRACE_S / 2)
+        await runtime.watcher.poll_once()
+        row = runtime.repository.get(command_id)
+        assert row is not None
+        seen.append(row.status)
+
+    assert seen == [OrderStatus.SENT_TO_BROKER] * 5 + [OrderStatus.FAILED]
+    final = runtime.repository.get(command_id)
+    assert final is not None
+    assert final.tag is Tag.NOT_FOUND_AT_BROKER
+
+
+async def test_after_a_restart_the_grace_starts_again_from_the_first_poll(
+    rig: Rig, clock: Clock
+) -> None:
+    """A new process cannot know how long the wall clock has been right: it waits again."""
+    runtime, command_id = await _unknown_outcome_order(rig)
+    clock.advance(GRACE_S + 5)
+    again = await rig.restart(runtime)  # its first poll is the first look
+    await again.watcher.stop()
+
+    first_look = again.repository.get(command_id)
+    clock.advance(GRACE_S)
+    await again.watcher.poll_once()
+
+    assert first_look is not None
+    assert first_look.status is OrderStatus.SENT_TO_BROKER
+    final = again.repository.get(command_id)
+    assert final is not None
+    assert (final.status, final.tag) == (OrderStatus.FAILED, Tag.NOT_FOUND_AT_BROKER)
+    assert paper_book_tags(again) == []
 
 
 async def test_the_per_minute_limit_recovers_a_minute_after_the_clock_is_set_back(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -40,6 +41,7 @@ class Runtime:
         catalog: InstrumentCatalog,
         config: EngineConfig,
         clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
         events: EventBus | None = None,
         alert_sinks: Sequence[AlertSink] = (),
         intake: IntakeConfig | None = None,
@@ -61,7 +63,8 @@ class Runtime:
             clock=clock,
             risk=RiskManager(config.limits()),
         )
-        self.watcher = Watcher(self.engine, repository, clock)
+        # `clock` is what is recorded and the IST trading day; `monotonic` measures durations
+        self.watcher = Watcher(self.engine, repository, clock, monotonic=monotonic)
         self.flattener = Flattener(self.engine, self.watcher)
         self.watcher.on_flatten = lambda by, reason: self.kill_and_flatten(by=by, reason=reason)
         self.intake = IntakeService(self.engine, intake or IntakeConfig())

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,7 @@ from trader_gui.engine.events import (
     PollCompleted,
     PositionView,
 )
+from trader_gui.engine.not_found import MissingSince
 from trader_gui.engine.order_engine import OrderEngine
 from trader_gui.engine.risk import STATE_KEY, PnlSnapshot
 from trader_gui.persistence.repository import (
@@ -64,12 +66,19 @@ class Reconciler:
     """The pure-ish core of a poll: book in, changes written. Runs on the database thread."""
 
     def __init__(
-        self, repository: OrderRepository, client_id: str, broker_name: str, grace_s: float
+        self,
+        repository: OrderRepository,
+        client_id: str,
+        broker_name: str,
+        grace_s: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repository = repository
         self.client_id = client_id
         self.broker_name = broker_name
         self.grace_s = grace_s
+        self._missing = MissingSince(monotonic)
         self._known_broker_ids: set[str] | None = None
 
     def reconcile(
@@ -100,9 +109,15 @@ class Reconciler:
             result = self._bring_up_to_date(row, order, now)
             if result is not None:
                 applied.append(result)
-        for row in open_rows:
-            if row.command_id in seen or row.command_id in in_flight:
-                continue
+        missing = [
+            row
+            for row in open_rows
+            if row.command_id not in seen
+            and row.command_id not in in_flight
+            and row.status is OrderStatus.SENT_TO_BROKER  # CREATED rows are recovery's
+        ]
+        self._missing.keep_only({row.command_id for row in missing})
+        for row in missing:
             result = self._judge_missing(row, now)
             if result is not None:
                 applied.append(result)
@@ -145,12 +160,10 @@ class Reconciler:
         )
 
     def _judge_missing(self, row: OpenOrderState, now: datetime) -> Applied | None:
-        """A row the broker's book does not have. CREATED rows are recovery's business."""
-        if row.status is not OrderStatus.SENT_TO_BROKER:
-            return None
-        since = row.sent_at or row.updated_at
-        waited = (now - since).total_seconds()
-        if waited < self.grace_s:
+        """A sent row the broker's book does not have: failed once the grace has passed on
+        both clocks (not_found.py says why)."""
+        waited = self._missing.waited(row.command_id, row.sent_at or row.updated_at, now)
+        if not waited.past(self.grace_s):
             return None
         return self.repository.apply(
             StatusChange(
@@ -161,7 +174,8 @@ class Reconciler:
                 detail=(
                     f"{self.broker_name} has no order with tag {row.command_id}"
                     + (f" or id {row.broker_order_id}" if row.broker_order_id else "")
-                    + f" {waited:.0f} s after it was sent."
+                    + f" {waited.since_sent:.0f} s after it was sent"
+                    + f" (missing from its book for {waited.missing_for:.0f} s)."
                 ),
                 expect_from=OrderStatus.SENT_TO_BROKER,
             )
@@ -253,10 +267,14 @@ class Watcher:
         self.engine = engine
         self.repository = repository
         self.clock = clock
-        self.monotonic = monotonic or (lambda: asyncio.get_running_loop().time())
+        self.monotonic = monotonic or time.monotonic
         config = engine.config
         self.reconciler = Reconciler(
-            repository, config.client_id, engine.broker.name, config.not_found_grace_s
+            repository,
+            config.client_id,
+            engine.broker.name,
+            config.not_found_grace_s,
+            monotonic=self.monotonic,
         )
         self._poll_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
