@@ -18,7 +18,7 @@ visible so the mark is removed.
 from __future__ import annotations
 
 import logging
-import sqlite3
+import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -36,8 +36,7 @@ from postgres_support import (
     paper_book_tags,
     ticket,
 )
-from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError
+from storage_faults import StorageFault
 
 from trader_gui.brokers.base import BrokerOrder, BrokerUnavailable, PlaceOrderRequest
 from trader_gui.brokers.paper import PaperBroker, PaperFault
@@ -45,7 +44,15 @@ from trader_gui.brokers.shoonya import ShoonyaBroker
 from trader_gui.domain.enums import BrokerState, Exchange, OrderStatus, Tag
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.risk_limits import RiskLimits
-from trader_gui.engine.events import Connection, ConnectionChanged, Notice, PollCompleted
+from trader_gui.engine.events import (
+    Connection,
+    ConnectionChanged,
+    DatabaseHealthChanged,
+    Level,
+    Notice,
+    OrderUpdated,
+    PollCompleted,
+)
 from trader_gui.engine.order_engine import OrderNotSentError
 from trader_gui.engine.runtime import Runtime
 from trader_gui.persistence.database import open_database, sqlite_url
@@ -53,45 +60,6 @@ from trader_gui.persistence.repository import OrderRepository
 
 pytestmark = pytest.mark.asyncio
 GRACE_S = 30.0
-
-
-class StorageFault:
-    """Makes one engine's SQLite database read-only or full, and well again, on demand."""
-
-    WRITES = ("INSERT", "UPDATE", "DELETE")
-
-    def __init__(self, engine: Engine) -> None:
-        self.mode: str | None = None
-        self.writes_before_full: int | None = None
-        event.listen(engine, "checkout", self._on_checkout)
-        event.listen(engine, "before_cursor_execute", self._before_execute)
-
-    def read_only(self) -> None:
-        self.mode = "read-only"
-
-    def full(self, *, after_writes: int | None = None) -> None:
-        """The disk fills now, or after `after_writes` more write statements."""
-        self.mode = "full"
-        self.writes_before_full = after_writes
-
-    def recover(self) -> None:
-        self.mode = None
-
-    def _on_checkout(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        flag = 1 if self.mode == "read-only" else 0
-        dbapi_connection.execute(f"PRAGMA query_only={flag}")
-
-    def _before_execute(
-        self, _conn: Any, _cursor: Any, statement: str, params: Any, *_rest: Any
-    ) -> None:
-        if self.mode != "full" or not statement.lstrip().upper().startswith(self.WRITES):
-            return
-        if self.writes_before_full:
-            self.writes_before_full -= 1
-            return
-        raise OperationalError(
-            statement, params, sqlite3.OperationalError("database or disk is full")
-        )
 
 
 @pytest.fixture
@@ -254,6 +222,59 @@ async def test_orders_at_the_broker_stay_watched_and_are_written_when_the_disk_r
     final = runtime.repository.get(resting.command_id)
     assert final is not None
     assert (final.status, final.filled_qty) == (OrderStatus.EXECUTED, 10)
+
+
+@pytest.mark.parametrize("trouble", ["read-only", "full"])
+async def test_a_poll_that_cannot_write_says_the_database_is_failing_not_the_broker(
+    rig: Rig, clock: Clock, trouble: str
+) -> None:
+    """The broker answered; the write failed. The trader is sent to the disk, not the broker,
+    and the next poll after the disk recovers records the fill: nothing lost, nothing resent."""
+    runtime, disk = await _started_with_fault(rig)
+    resting = await runtime.engine.submit(ticket(order_type="LIMIT", price=Decimal("900.00")))
+    disk.read_only() if trouble == "read-only" else disk.full()
+    _paper(runtime).set_price(Exchange.NSE, "SBIN", Decimal("899.00"))  # it fills at the broker
+    clock.advance(5)
+    first = len(rig.events)
+
+    failed_polls = [await runtime.watcher.poll_once() for _ in range(2)]
+    while_failing = rig.events[first:]
+    disk.recover()
+    clock.advance(1)
+    recovered_at = len(rig.events)
+    good_poll = await runtime.watcher.poll_once()
+    after = rig.events[recovered_at:]
+
+    assert [p.ok for p in failed_polls] == [False, False]
+    words = r"(?i)disk is full" if trouble == "full" else r"(?i)read-?only"
+    for poll in failed_polls:
+        assert poll.error.startswith("database: ")
+        assert re.search(words, poll.error)
+        assert "[SQL" not in poll.error
+    health = [e for e in while_failing if isinstance(e, DatabaseHealthChanged)]
+    assert len(health) == 1  # said once, not every poll
+    assert not health[0].ok
+    assert re.search(words, health[0].reason)
+    assert not [e for e in while_failing if isinstance(e, ConnectionChanged)]
+    assert runtime.watcher.connection is Connection.CONNECTED
+    errors = [e.text for e in while_failing if isinstance(e, Notice) and e.level is Level.ERROR]
+    assert len(errors) == 1
+    assert "database cannot be used" in errors[0]
+    assert good_poll.ok
+    assert DatabaseHealthChanged(True, "") in after
+    final = runtime.repository.get(resting.command_id)
+    assert final is not None
+    assert (final.status, final.filled_qty) == (OrderStatus.EXECUTED, 10)
+    assert [t.to_status for t in runtime.repository.transitions(resting.command_id)] == [
+        OrderStatus.CREATED,
+        OrderStatus.SENT_TO_BROKER,
+        OrderStatus.SENT_TO_BROKER,
+        OrderStatus.EXECUTED,
+    ]
+    assert any(
+        isinstance(e, OrderUpdated) and e.record.command_id == resting.command_id for e in after
+    )
+    assert paper_book_tags(runtime).count(resting.command_id) == 1
 
 
 # ---- the clock ---------------------------------------------------------------------------------

@@ -47,6 +47,15 @@ class ConnectionChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class DatabaseHealthChanged:
+    """The watcher could not (ok=False) or again could (ok=True) use the database; a broker
+    disconnect is a ConnectionChanged. `reason` is the driver's or the OS's words."""
+
+    ok: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PollCompleted:
     at: datetime
     latency_s: float
@@ -105,6 +114,7 @@ Event = (
     OrderUpdated
     | KillSwitchChanged
     | ConnectionChanged
+    | DatabaseHealthChanged
     | PollCompleted
     | PnlUpdated
     | Notice

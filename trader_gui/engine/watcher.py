@@ -30,9 +30,16 @@ from trader_gui.domain.enums import (
 from trader_gui.domain.ids import is_valid_command_id
 from trader_gui.domain.order import OrderCommand
 from trader_gui.domain.risk_limits import RiskEvent, RiskEventKind
+from trader_gui.engine.database_health import (
+    database_reason,
+    failing_sentence,
+    is_database_error,
+    recovered_sentence,
+)
 from trader_gui.engine.events import (
     Connection,
     ConnectionChanged,
+    DatabaseHealthChanged,
     KillSwitchChanged,
     Level,
     Notice,
@@ -280,6 +287,8 @@ class Watcher:
         self._task: asyncio.Task[None] | None = None
         self._failures = 0
         self._connection = Connection.CONNECTING
+        self._database_reason = ""
+        """Why the database failed the last poll; empty while it works."""
         self._kill_switch_seen: object = None
         self._last_snapshot_at: float | None = None
         self._wake = asyncio.Event()
@@ -345,6 +354,7 @@ class Watcher:
                 return self._failed(error, started)
             self._failures = 0
             self._set_connection(Connection.CONNECTED)
+            self._set_database("")
             done = PollCompleted(self.clock(), self.monotonic() - started, True, changes)
             self.engine.events.emit(done)
             return done
@@ -463,7 +473,11 @@ class Watcher:
 
     def _failed(self, error: Exception, started: float) -> PollCompleted:
         self._failures += 1
-        if isinstance(error, SessionExpired):
+        reason = database_reason(error) if is_database_error(error) else ""
+        if reason:  # the broker is not to blame: its state stays as it is
+            log.error("poll: the database cannot be used: %s", reason)
+            self._set_database(reason)
+        elif isinstance(error, SessionExpired):
             self._set_connection(Connection.LOGGED_OUT, error.message)
             asyncio.get_running_loop().create_task(self._relogin())
         else:
@@ -484,7 +498,7 @@ class Watcher:
             self.monotonic() - started,
             False,
             0,
-            getattr(error, "message", str(error)),
+            f"database: {reason}" if reason else getattr(error, "message", str(error)),
         )
         self.engine.events.emit(failed)
         return failed
@@ -507,3 +521,15 @@ class Watcher:
             return
         self._connection = state
         self.engine.events.emit(ConnectionChanged(state, message))
+
+    def _set_database(self, reason: str) -> None:
+        """Say when the database starts failing (or fails differently) and when it is back."""
+        if reason == self._database_reason:
+            return
+        was_failing = bool(self._database_reason)
+        self._database_reason = reason
+        self.engine.events.emit(DatabaseHealthChanged(not reason, reason))
+        if reason and not was_failing:
+            self.engine.events.emit(Notice(Level.ERROR, failing_sentence(reason)))
+        elif not reason:
+            self.engine.events.emit(Notice(Level.INFO, recovered_sentence()))
