@@ -27,6 +27,7 @@ from trader_gui.engine.daily_login import needs_browser_login
 from trader_gui.engine.events import (
     Connection,
     ConnectionChanged,
+    DatabaseHealthChanged,
     Event,
     KillSwitchChanged,
     Level,
@@ -58,6 +59,8 @@ class EngineBridge(QObject):
     """KillSwitchState"""
     connection_changed = Signal(object)
     """ConnectionChanged"""
+    database_health_changed = Signal(object)
+    """DatabaseHealthChanged: the database failing (a full disk), apart from the broker."""
     poll_completed = Signal(object)
     """PollCompleted"""
     pnl_updated = Signal(object)
@@ -294,6 +297,8 @@ class EngineBridge(QObject):
                 self.kill_switch_changed.emit(event.state)
         elif isinstance(event, ConnectionChanged):
             self.connection_changed.emit(event)
+        elif isinstance(event, DatabaseHealthChanged):
+            self.database_health_changed.emit(event)
         elif isinstance(event, OrdersQueued):
             if event.client_id == self.client_id:
                 self._queued = event.count

@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
         self.kill_switch.changed.connect(self._kill_switch_changed)
         self.blockers.order_chosen.connect(self._show_order)
         bridge.connection_changed.connect(self.status.show_connection)
+        bridge.database_health_changed.connect(self.status.show_database)
         bridge.poll_completed.connect(self.status.show_poll)
         bridge.busy_changed.connect(self.status.show_busy)
         bridge.orders_queued.connect(self.status.show_queue)

@@ -1,13 +1,20 @@
 """The status bar: broker and connection, account, last poll and its latency, kill switch,
-a busy indicator while a ticket is being sent, orders waiting for the order throttle, and the
-engine's notices."""
+a busy indicator while a ticket is being sent, orders waiting for the order throttle, the
+database when it is failing, and the engine's notices."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from trader_gui.domain.kill_switch import KillSwitchState
-from trader_gui.engine.events import Connection, ConnectionChanged, Level, Notice, PollCompleted
+from trader_gui.engine.events import (
+    Connection,
+    ConnectionChanged,
+    DatabaseHealthChanged,
+    Level,
+    Notice,
+    PollCompleted,
+)
 from trader_gui.ui.formatting import local
 from trader_gui.ui.widgets import set_state
 
@@ -43,6 +50,9 @@ class StatusBar(QStatusBar):
         self.queue.setVisible(False)
         self.connection = QLabel()
         self.connection.setObjectName("connectionLabel")
+        self.database = QLabel()
+        self.database.setObjectName("databaseLabel")
+        self.database.setVisible(False)
         self.account = QLabel(f"Account <b>{account}</b>")
         self.poll = QLabel("No poll yet")
         self.poll.setObjectName("pollLabel")
@@ -53,6 +63,7 @@ class StatusBar(QStatusBar):
             self.busy_label,
             self.busy,
             self.connection,
+            self.database,
             self.account,
             self.poll,
             self.kill_switch,
@@ -84,6 +95,22 @@ class StatusBar(QStatusBar):
         self.connection.setText(f"● {self._broker} · {event.state}")
         self.connection.setToolTip(f"Broker {self._broker} {event.state}{message}")
         set_state(self.connection, "state", CONNECTION_STATE.get(event.state, "warn"))
+
+    def show_database(self, event: DatabaseHealthChanged) -> None:
+        """Shown only while the database fails, apart from the broker: a full disk is not a
+        broker disconnect."""
+        if event.ok:
+            self.database.clear()
+            self.database.setToolTip("")
+            self.database.setVisible(False)
+            return
+        self.database.setText(f"● Database failing: {event.reason}")
+        self.database.setToolTip(
+            f"The database cannot be used ({event.reason}): new orders are refused; orders at "
+            "the broker are still watched and are recorded once it can be written again."
+        )
+        set_state(self.database, "state", "bad")
+        self.database.setVisible(True)
 
     def show_poll(self, event: PollCompleted) -> None:
         at = f"{local(event.at):%H:%M:%S}"
