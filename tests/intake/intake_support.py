@@ -8,13 +8,13 @@ the token bucket runs on a monotonic clock the test moves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from clocks import FakeClock
 
 from trader_gui.brokers.paper import PaperBroker
 from trader_gui.brokers.paper_config import PaperConfig
@@ -122,7 +122,7 @@ class IntakeFactory:
 
     tmp_path: Path
     catalog: InstrumentCatalog
-    clock: Callable[[], Any]
+    clock: FakeClock
     started: list[Intake] = field(default_factory=list)
     runtimes: list[Runtime] = field(default_factory=list)
 
@@ -149,6 +149,7 @@ class IntakeFactory:
             catalog=self.catalog,
             config=engine_config,
             clock=self.clock,
+            monotonic=self.clock.monotonic,
         )
         self.runtimes.append(runtime)
         return runtime
@@ -167,6 +168,7 @@ class IntakeFactory:
             runtime.engine,
             intake_config,
             bucket=TokenBucket(rate_per_s, intake_config.bucket_depth, monotonic=monotonic),
+            monotonic=self.clock.monotonic,
         )
         assert await service.start(), [e for e in events if isinstance(e, Notice)]
         token = read_token()

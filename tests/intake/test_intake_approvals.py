@@ -3,6 +3,8 @@ expire; nothing is an order until approved, and every decision is kept in engine
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import pytest_asyncio
 from intake_support import Intake, IntakeFactory, ticket
@@ -129,6 +131,34 @@ async def test_approving_after_the_deadline_expires_instead(waiting_intake: Inta
         await waiting_intake.service.approvals.approve(reply.body["command_id"])
 
     assert waiting_intake.orders() == []
+
+
+async def test_a_clock_set_back_does_not_keep_an_order_waiting_longer(
+    waiting_intake: Intake, clock
+) -> None:
+    """The timeout runs on the monotonic clock: an hour set back is not an hour more."""
+    reply = await waiting_intake.post(ticket())
+    approvals = waiting_intake.service.approvals
+    clock.jump_to(clock() - timedelta(hours=1))
+    clock.advance(TIMEOUT_S)
+
+    (expired,) = await approvals.expire_due()
+
+    assert (expired.command_id, expired.outcome) == (reply.body["command_id"], Outcome.EXPIRED)
+    assert waiting_intake.orders() == []
+
+
+async def test_a_clock_jumping_forward_does_not_expire_an_order_early(
+    waiting_intake: Intake, clock
+) -> None:
+    reply = await waiting_intake.post(ticket())
+    approvals = waiting_intake.service.approvals
+    clock.jump_to(clock() + timedelta(hours=1))
+
+    assert await approvals.expire_due() == []
+    records = await approvals.approve(reply.body["command_id"])
+
+    assert [r.status for r in records] == [OrderStatus.SENT_TO_BROKER]
 
 
 async def test_approve_all_sends_each_and_reports_each(waiting_intake: Intake) -> None:

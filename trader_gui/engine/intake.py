@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 
 from trader_gui import credentials
 from trader_gui.domain.order import OrderCommand, OrderRecord
@@ -42,6 +44,7 @@ class IntakeService:
         *,
         store: credentials.CredentialStore | None = None,
         bucket: TokenBucket | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self._engine = engine
@@ -49,7 +52,11 @@ class IntakeService:
         self._bucket = bucket
         locks = KeyLocks()
         self.approvals = Approvals(
-            engine, timeout_s=config.approval_timeout_s, locks=locks, submit=self._send_approved
+            engine,
+            timeout_s=config.approval_timeout_s,
+            locks=locks,
+            submit=self._send_approved,
+            monotonic=monotonic,
         )
         self.desk = OrderDesk(engine, config, self.approvals, locks)
         self._server: IntakeServer | None = None

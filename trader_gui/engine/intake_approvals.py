@@ -4,7 +4,9 @@ With `intake_approval` on, a valid external ticket is not registered as an order
 here, in memory, with the ticket as received. The trader approves it (as it is, or edited)
 and only then does it go through `submit_ticket` like any other ticket; or rejects it; or it
 expires after `approval_timeout_s`, because an order decided late is an order at a price
-nobody chose. Waiting orders are not orders yet, so they have no row and no tag: the queue
+nobody chose. The timeout runs on the monotonic clock: a wall clock set back cannot keep an
+order waiting longer, nor one jumping forward expire it early; `expires_at` (wall clock) is
+what the trader is told. Waiting orders are not orders yet, so they have no row and no tag: the queue
 and every decision (who, when, why) are kept in `engine_state` under `intake_approvals`,
 and logged. Orders still waiting when the program stops are expired at the next start,
 never sent late.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -70,6 +73,8 @@ class WaitingOrder:
     client_order_id: str | None
     received_at: datetime
     expires_at: datetime
+    deadline: float = field(repr=False)
+    """The monotonic moment it expires: what decides."""
 
     @property
     def command_id(self) -> str:
@@ -124,9 +129,11 @@ class Approvals:
         timeout_s: float,
         locks: KeyLocks,
         submit: Submit | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine = engine
         self._timeout = timedelta(seconds=timeout_s)
+        self._monotonic = monotonic
         self._locks = locks
         self._submit: Submit = submit or engine.submit_ticket
         self._waiting: dict[str, WaitingOrder] = {}
@@ -202,7 +209,14 @@ class Approvals:
     ) -> WaitingOrder:
         """Queue a ticket; the caller holds the command_id's key lock."""
         now = self._engine.clock()
-        entry = WaitingOrder(command, dict(fields), client_order_id, now, now + self._timeout)
+        entry = WaitingOrder(
+            command,
+            dict(fields),
+            client_order_id,
+            now,
+            now + self._timeout,
+            self._monotonic() + self._timeout.total_seconds(),
+        )
         self._waiting[entry.command_id] = entry
         log.info(
             "external order %s waits for approval until %s: %s",
@@ -234,7 +248,7 @@ class Approvals:
             if entry is None:
                 raise ApprovalError(self._not_waiting(command_id))
             now = self._engine.clock()
-            if now >= entry.expires_at:
+            if self._is_due(entry):
                 await self._expire(entry, now)
                 raise ApprovalError(
                     f"External order {command_id} expired at {_clock_text(entry.expires_at)}; "
@@ -301,11 +315,14 @@ class Approvals:
         for entry in self.waiting():
             async with self._locks.hold(entry.command_id):
                 now = self._engine.clock()
-                if self._waiting.get(entry.command_id) is entry and now >= entry.expires_at:
+                if self._waiting.get(entry.command_id) is entry and self._is_due(entry):
                     expired.append(await self._expire(entry, now))
         return expired
 
     # ---- helpers ----------------------------------------------------------------------------
+
+    def _is_due(self, entry: WaitingOrder) -> bool:
+        return self._monotonic() >= entry.deadline
 
     async def _expire(self, entry: WaitingOrder, now: datetime) -> Decision:
         del self._waiting[entry.command_id]

@@ -67,7 +67,7 @@ class Runtime:
         self.watcher = Watcher(self.engine, repository, clock, monotonic=monotonic)
         self.flattener = Flattener(self.engine, self.watcher)
         self.watcher.on_flatten = lambda by, reason: self.kill_and_flatten(by=by, reason=reason)
-        self.intake = IntakeService(self.engine, intake or IntakeConfig())
+        self.intake = IntakeService(self.engine, intake or IntakeConfig(), monotonic=monotonic)
         self.alerts = Alerter(self.events, alert_sinks, account=config.client_id, now=clock)
         self._unsubscribe: Callable[[], None] | None = None
         self._started = False
