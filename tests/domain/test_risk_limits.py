@@ -255,6 +255,21 @@ def test_cooldown_expires_at_exactly_breached_at_plus_minutes() -> None:
     assert not verdict.blocked
 
 
+def test_cooldown_also_runs_on_the_monotonic_clock_when_the_breach_was_seen() -> None:
+    """The wall clock jumped an hour ahead 10 minutes after the breach: 20 minutes remain."""
+    state = fresh_state(daily_breached_at=NOW)
+    jumped = NOW + timedelta(minutes=70)
+    ctx = replace(context("-1000", now=jumped), since_breach_s=10 * 60)
+
+    verdict = check(entry(), COOLDOWN, ctx, state)
+    over = check(entry(), COOLDOWN, replace(ctx, since_breach_s=30 * 60), state)
+
+    assert verdict.rule is RiskRule.COOLDOWN
+    assert verdict.blocked_sentence is not None
+    assert "no new ENTRY until 12:00:00 IST" in verdict.blocked_sentence
+    assert not over.blocked
+
+
 # ---- consecutive losses, losing days, profit target ----------------------------------------
 
 

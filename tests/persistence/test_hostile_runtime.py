@@ -392,6 +392,36 @@ async def test_the_per_minute_limit_recovers_a_minute_after_the_clock_is_set_bac
     assert later.status is OrderStatus.SENT_TO_BROKER, later.detail
 
 
+async def test_a_clock_jumping_forward_does_not_end_the_loss_cooldown_early(
+    rig: Rig, clock: Clock
+) -> None:
+    """Loss limit reached, 30 minutes' cooldown; NTP then moves the clock an hour ahead."""
+    runtime = await rig.start(
+        daily_loss_limit=Decimal("1000"), risk_limits=RiskLimits(cooldown_minutes=30)
+    )
+    await runtime.watcher.stop()
+    await runtime.engine.submit(ticket(quantity=100, strategy="swing"))
+    clock.advance(1)
+    await runtime.watcher.poll_once()  # filled
+    entry = _paper(runtime).positions()[0].avg_price
+    _paper(runtime).set_price(Exchange.NSE, "SBIN", entry - Decimal(60))
+    await runtime.watcher.poll_once()  # the loss limit is reached
+    _paper(runtime).set_price(Exchange.NSE, "SBIN", entry)
+    await runtime.watcher.poll_once()  # recovered, but the cooldown holds
+    clock.jump_to(clock() + timedelta(hours=1))
+
+    after_the_jump = await runtime.engine.submit(ticket(symbol="INFY", strategy="a"))
+    clock.advance(30 * 60)
+    after_the_cooldown = await runtime.engine.submit(ticket(symbol="INFY", strategy="b"))
+
+    assert (after_the_jump.status, after_the_jump.tag) == (
+        OrderStatus.FAILED,
+        Tag.RISK_LIMITS_EXCEEDED,
+    )
+    assert "Cooldown of 30 minutes" in (after_the_jump.detail or "")
+    assert after_the_cooldown.status is OrderStatus.SENT_TO_BROKER, after_the_cooldown.detail
+
+
 # ---- the broker's data ---------------------------------------------------------------------
 
 

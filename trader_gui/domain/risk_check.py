@@ -56,6 +56,9 @@ class OrderContext:
     """This account's orders that passed step 2 in the last 60 seconds."""
     is_flatten: bool = False
     """An EXIT the kill switch sends to square off."""
+    since_breach_s: float | None = None
+    """Monotonic seconds since this process saw today's loss limit reached; None when the
+    breach came before this process started (only the wall clock then spans it)."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None or self.now.utcoffset() is None:
@@ -192,13 +195,19 @@ def _daily_loss(facts: _Facts) -> _Outcome | None:
 
 
 def _cooldown(facts: _Facts) -> _Outcome | None:
-    """Blocks from the first breach until exactly breached_at + cooldown (that moment passes)."""
+    """Blocks from the first breach until exactly breached_at + cooldown (that moment passes),
+    and, when this process saw the breach, until the cooldown has also passed on the monotonic
+    clock: a wall clock jumping forward does not end it early."""
     length = facts.limits.cooldown_minutes
     breached = facts.state.daily_breached_at
     if length is None or breached is None:
         return None
+    now = facts.context.now
     until = breached + timedelta(minutes=length)
-    if facts.context.now >= until:
+    since = facts.context.since_breach_s
+    if since is not None:
+        until = max(until, now + timedelta(seconds=length * 60 - since))
+    if now >= until:
         return None
     return _block(
         RiskRule.COOLDOWN,

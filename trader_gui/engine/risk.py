@@ -8,6 +8,8 @@ to persist, so the day's peak, a running cooldown and losing days survive a rest
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -43,12 +45,21 @@ class PnlSnapshot:
 
 
 class RiskManager:
-    def __init__(self, limits: RiskLimits | None = None, state: RiskState | None = None) -> None:
+    def __init__(
+        self,
+        limits: RiskLimits | None = None,
+        state: RiskState | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limits = limits or RiskLimits()
         self.state = state
         self.pnl: PnlSnapshot | None = None
         self.dirty = False
         """The state changed since it was last persisted."""
+        self._monotonic = monotonic
+        self._breach_tick: float | None = None
+        """The monotonic moment this process saw today's loss limit reached (the cooldown)."""
 
     # ---- the daily loss limit, the one limit the window edits most ---------------------------
 
@@ -103,6 +114,8 @@ class RiskManager:
             state, self.limits, snapshot.at, snapshot.realised, snapshot.unrealised
         )
         if new_state != state:
+            if state.daily_breached_at is None and new_state.daily_breached_at is not None:
+                self._breach_tick = self._monotonic()
             self.state = new_state
             self.dirty = True
         self.pnl = snapshot
@@ -126,8 +139,14 @@ class RiskManager:
             open_orders=open_orders,
             orders_last_minute=orders_last_minute,
             is_flatten=is_flatten,
+            since_breach_s=self._since_breach(state),
         )
         return check_order(command, self.limits, state, context)
+
+    def _since_breach(self, state: RiskState) -> float | None:
+        if state.daily_breached_at is None or self._breach_tick is None:
+            return None  # no breach today, or one from before this process started
+        return self._monotonic() - self._breach_tick
 
     def needs_market_price(self, command: OrderCommand) -> bool:
         """Whether a check of this order wants the last price (value or fat-finger limits)."""

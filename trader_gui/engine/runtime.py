@@ -61,7 +61,7 @@ class Runtime:
             workers=self.workers,
             events=self.events,
             clock=clock,
-            risk=RiskManager(config.limits()),
+            risk=RiskManager(config.limits(), monotonic=monotonic),
         )
         # `clock` is what is recorded and the IST trading day; `monotonic` measures durations
         self.watcher = Watcher(self.engine, repository, clock, monotonic=monotonic)
