@@ -392,6 +392,26 @@ async def test_the_per_minute_limit_recovers_a_minute_after_the_clock_is_set_bac
     assert later.status is OrderStatus.SENT_TO_BROKER, later.detail
 
 
+async def test_a_clock_jumping_forward_does_not_empty_the_per_minute_limit(
+    rig: Rig, clock: Clock
+) -> None:
+    runtime = await rig.start(risk_limits=RiskLimits(max_orders_per_minute=3))
+    for index in range(3):
+        await runtime.engine.submit(ticket(strategy=f"m{index}"))
+    clock.jump_to(clock() + timedelta(hours=1))
+
+    after_the_jump = await runtime.engine.submit(ticket(strategy="jump"))
+    clock.advance(61)
+    a_minute_later = await runtime.engine.submit(ticket(strategy="later"))
+
+    assert (after_the_jump.status, after_the_jump.tag) == (
+        OrderStatus.FAILED,
+        Tag.RISK_LIMITS_EXCEEDED,
+    )
+    assert "Order rate limit 3 per minute reached" in (after_the_jump.detail or "")
+    assert a_minute_later.status is OrderStatus.SENT_TO_BROKER, a_minute_later.detail
+
+
 async def test_a_clock_jumping_forward_does_not_end_the_loss_cooldown_early(
     rig: Rig, clock: Clock
 ) -> None:

@@ -65,6 +65,7 @@ class Blockers:
             block = check(command)
             if block is not None:
                 return block
+        self._risk.sends.note(command.client_id)
         return None
 
     def ticket(self, command: OrderCommand, last_price: Decimal | None = None) -> Block | None:
@@ -100,9 +101,7 @@ class Blockers:
             open_orders=self._repository.count_at_broker(client_id)
             if limits.max_open_orders is not None
             else 0,
-            orders_last_minute=self._repository.count_sent_since(
-                client_id, now - timedelta(seconds=60), now
-            )
+            orders_last_minute=self._orders_last_minute(client_id, now)
             if limits.max_orders_per_minute is not None
             else 0,
             is_flatten=command.source is Source.FLATTEN,
@@ -110,6 +109,12 @@ class Blockers:
         if verdict.blocked_sentence:
             return Block(Tag.RISK_LIMITS_EXCEEDED, verdict.blocked_sentence)
         return None
+
+    def _orders_last_minute(self, client_id: str, now: datetime) -> int:
+        """The database's count (spans a restart) but never under this process's own count on
+        the monotonic clock (a wall clock jumping forward would empty the window)."""
+        recorded = self._repository.count_sent_since(client_id, now - timedelta(seconds=60), now)
+        return max(recorded, self._risk.sends.count(client_id))
 
     def guard(self, command: OrderCommand) -> Block | None:
         """A strategy cannot enter a leg it already holds or is entering."""

@@ -29,6 +29,7 @@ from trader_gui.domain.risk_limits import (
     roll_day,
     room_left,
 )
+from trader_gui.engine.send_window import SendWindow
 
 STATE_KEY = "risk"
 
@@ -58,6 +59,8 @@ class RiskManager:
         self.dirty = False
         """The state changed since it was last persisted."""
         self._monotonic = monotonic
+        self.sends = SendWindow(monotonic)
+        """Orders that passed step 2 in the last minute, for the per-minute limit."""
         self._breach_tick: float | None = None
         """The monotonic moment this process saw today's loss limit reached (the cooldown)."""
 
