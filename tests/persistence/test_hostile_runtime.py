@@ -277,6 +277,39 @@ async def test_a_poll_that_cannot_write_says_the_database_is_failing_not_the_bro
     assert paper_book_tags(runtime).count(resting.command_id) == 1
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a poll whose writes fail half-way keeps the rows written before the failure but "
+    "tells the window nothing about them (RELIABILITY.md, still open)",
+)
+async def test_every_row_a_half_written_poll_changed_reaches_the_window(
+    rig: Rig, clock: Clock
+) -> None:
+    runtime, disk = await _started_with_fault(rig)
+    limit = Decimal("900.00")
+    resting = [
+        await runtime.engine.submit(ticket(order_type="LIMIT", price=limit, strategy=name))
+        for name in ("a", "b")
+    ]
+    _paper(runtime).set_price(Exchange.NSE, "SBIN", Decimal("899.00"))  # both fill
+    clock.advance(5)
+    disk.full(after_writes=2)  # the first row and its transition are written, then full
+    first = len(rig.events)
+
+    failed = await runtime.watcher.poll_once()
+    disk.recover()
+    clock.advance(1)
+    await runtime.watcher.poll_once()
+
+    assert not failed.ok
+    told = {
+        e.record.command_id: e.record.status
+        for e in rig.events[first:]
+        if isinstance(e, OrderUpdated)
+    }
+    assert told == {order.command_id: OrderStatus.EXECUTED for order in resting}
+
+
 # ---- the clock ---------------------------------------------------------------------------------
 
 
