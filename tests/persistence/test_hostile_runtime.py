@@ -2,11 +2,12 @@
 
 - The database turns read-only or the disk fills: a new order is refused before it reaches
   the broker; an order already at the broker stays watched and is written once the disk
-  recovers. Read-only is SQLite's own `PRAGMA query_only`; a full disk is SQLite's own
-  "database or disk is full" error, raised for every write statement.
+  recovers; a poll that cannot write says the database is failing, not the broker.
+  The faults are SQLite's own (tests/storage_faults.py).
 - The wall clock jumps (NTP, a hand-set clock, a laptop resumed): the throttle runs on the
-  monotonic clock; the not-found grace must pass on the wall clock and on the monotonic one;
-  the per-minute limit counts recorded send times up to now.
+  monotonic clock; the not-found grace and the loss cooldown must pass on the wall clock and
+  on the monotonic one; the per-minute limit never counts fewer than this process sent on the
+  monotonic clock.
 - The broker returns data the program cannot use: the row stays as it was, and the fault is
   logged and shown.
 
