@@ -7,7 +7,14 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from trader_gui.domain.kill_switch import KillSwitchState
-from trader_gui.engine.events import Connection, ConnectionChanged, Level, Notice, PollCompleted
+from trader_gui.engine.events import (
+    Connection,
+    ConnectionChanged,
+    Level,
+    MastersLoaded,
+    Notice,
+    PollCompleted,
+)
 from trader_gui.ui.formatting import local
 from trader_gui.ui.widgets import set_state
 
@@ -48,12 +55,15 @@ class StatusBar(QStatusBar):
         self.poll.setObjectName("pollLabel")
         self.kill_switch = QLabel()
         self.kill_switch.setObjectName("killSwitchLabel")
+        self.masters = QLabel()
+        self.masters.setObjectName("mastersLabel")
         for widget in (
             self.queue,
             self.busy_label,
             self.busy,
             self.connection,
             self.account,
+            self.masters,
             self.poll,
             self.kill_switch,
         ):
@@ -100,6 +110,15 @@ class StatusBar(QStatusBar):
     def show_kill_switch(self, state: KillSwitchState) -> None:
         self.kill_switch.setText("KILL SWITCH ON" if state.active else "Kill switch off")
         set_state(self.kill_switch, "state", "on" if state.active else "off")
+
+    def show_masters(self, masters: MastersLoaded) -> None:
+        """The instrument list in use: `Symbols: 98,412 from Shoonya, 25 Nov`."""
+        self.masters.setText(masters.text)
+        self.masters.setToolTip(
+            "The instruments symbol completion and validation use. File → Refresh symbol "
+            "masters… fetches today's from the broker; File → Load symbol master files… loads "
+            "files you downloaded."
+        )
 
     def show_notice(self, notice: Notice) -> None:
         self.showMessage(notice.text, NOTICE_MS.get(notice.level, 8_000))
