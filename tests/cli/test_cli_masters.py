@@ -3,12 +3,17 @@ exit 2 on bad input and the last good masters kept."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_support import Cli, assert_one_line_error
 from master_server import MasterServer, Reply, master_server, shoonya_day, write_shoonya_day
+
+WAIT_S = 30
 
 
 @pytest.fixture
@@ -105,3 +110,43 @@ def test_masters_without_an_action_is_a_usage_error(cli: Cli) -> None:
 
     assert result.code == 2
     assert_one_line_error(result)
+
+
+def test_headless_starts_on_the_cached_masters_and_logs_the_count(cli: Cli) -> None:
+    loaded = cli.run("masters", "load", *map(str, write_shoonya_day(cli.home / "d")), db=False)
+    assert loaded.code == 0
+    config = cli.home / "config.toml"
+    config.write_text("poll_interval_s = 0.2\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "trader_gui",
+            "--headless",
+            "--db",
+            cli.db_url,
+            "--config",
+            str(config),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=cli.environment(),
+        cwd=cli.home,
+    )
+    try:
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            if "Symbols: " in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=WAIT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(WAIT_S)
+
+    assert "Symbols: 10 from Shoonya, " in seen[-1], "".join(seen)
+    assert process.returncode == 0
