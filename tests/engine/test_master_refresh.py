@@ -17,6 +17,7 @@ from trader_gui.domain.enums import Exchange, OrderStatus
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.engine.events import Event, EventBus, Level, MastersLoaded, Notice
 from trader_gui.engine.master_refresh import KiteMasters, MasterRefresher, ShoonyaMasters
+from trader_gui.persistence.instrument_files import load_bundled_instruments
 from trader_gui.persistence.instrument_masters import (
     cached_master_count,
     cached_master_date,
@@ -28,6 +29,12 @@ YESTERDAY = date(2026, 11, 24)
 NIFTY_CALL = "NIFTY29DEC2624000CE"
 
 pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def catalog() -> InstrumentCatalog:
+    """This module's own list: a refresh replaces the contents of the catalog it is given."""
+    return InstrumentCatalog(load_bundled_instruments())
 
 
 @pytest.fixture
