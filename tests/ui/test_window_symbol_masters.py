@@ -4,6 +4,7 @@ tickets keep going out, the count and day in the status bar, the reason when not
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from ui_support import Terminal, TerminalFactory, submit, type_ticket, wait_for
 from trader_gui.domain.enums import Exchange, OrderStatus
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.market_time import utc_now
-from trader_gui.engine.events import MONTHS
+from trader_gui.engine.events import MONTHS, MastersLoaded
 from trader_gui.engine.master_refresh import MasterRefresher, ShoonyaMasters, ist_date
 
 pytestmark = pytest.mark.gui
@@ -152,3 +153,17 @@ def test_a_failed_refresh_is_shown_with_the_servers_words(
     assert "Internal error: try later" in box.text()
     assert len(terminal.runtime.catalog) == count
     assert "not refreshed" in window.status.currentMessage()
+
+
+def test_masters_of_an_earlier_day_are_marked_in_the_status_bar(terminal: Terminal) -> None:
+    status = terminal.window.status
+    today = ist_date(utc_now())
+
+    status.show_masters(MastersLoaded(98_412, "Shoonya", today - timedelta(days=1)))
+    stale = (status.masters.property("state"), status.masters.toolTip())
+    status.show_masters(MastersLoaded(98_412, "Shoonya", today))
+
+    assert stale[0] == "warn"
+    assert stale[1].startswith("These masters are not today's")
+    assert status.masters.property("state") == "ok"
+    assert status.masters.text() == f"Symbols: 98,412 from Shoonya, {today_text()}"

@@ -243,7 +243,9 @@ class MasterRefresher:
                 files = source.fetch(staging)
             except (MasterDownloadError, BrokerError, OSError) as error:
                 reason = getattr(error, "message", None) or str(error)
-                return self._failed(source.name, f"{kept}: could not fetch {reason}")
+                return self._failed(
+                    source.name, f"{kept}: could not fetch {source.name}'s masters: {reason}"
+                )
             refresh = prepare_refresh(self._catalog, files)
             if refresh.instruments is None:
                 return self._failed(source.name, refresh.sentence)

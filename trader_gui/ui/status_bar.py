@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.market_time import IST, utc_now
 from trader_gui.engine.events import (
     Connection,
     ConnectionChanged,
@@ -114,11 +115,14 @@ class StatusBar(QStatusBar):
     def show_masters(self, masters: MastersLoaded) -> None:
         """The instrument list in use: `Symbols: 98,412 from Shoonya, 25 Nov`."""
         self.masters.setText(masters.text)
+        old = masters.day is not None and masters.day < utc_now().astimezone(IST).date()
         self.masters.setToolTip(
-            "The instruments symbol completion and validation use. File → Refresh symbol "
+            ("These masters are not today's: contracts listed today are missing. " if old else "")
+            + "The instruments symbol completion and validation use. File → Refresh symbol "
             "masters… fetches today's from the broker; File → Load symbol master files… loads "
             "files you downloaded."
         )
+        set_state(self.masters, "state", "warn" if old else "ok")
 
     def show_notice(self, notice: Notice) -> None:
         self.showMessage(notice.text, NOTICE_MS.get(notice.level, 8_000))
