@@ -13,6 +13,7 @@ import pytest
 from engine_support import Harness, ticket
 from master_server import MasterServer, Reply, master_server, shoonya_day, write_shoonya_day
 
+from trader_gui.brokers.base import SessionExpired
 from trader_gui.domain.enums import Exchange, OrderStatus
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.engine.events import Event, EventBus, Level, MastersLoaded, Notice
@@ -27,6 +28,12 @@ from trader_gui.persistence.instrument_masters import (
 TODAY = date(2026, 11, 25)  # the FakeClock's day in IST
 YESTERDAY = date(2026, 11, 24)
 NIFTY_CALL = "NIFTY29DEC2624000CE"
+KITE_CSV = (
+    "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,"
+    "tick_size,lot_size,instrument_type,segment,exchange\n"
+    "779521,3045,SBIN,STATE BANK OF INDIA,812.5,,0.0,0.05,1,EQ,NSE,NSE\n"
+    "12345678,48215,NIFTY26DEC24000CE,NIFTY,0.0,2026-12-29,24000.0,0.05,65,CE,NFO-OPT,NFO\n"
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -244,12 +251,6 @@ async def test_a_bad_file_loaded_by_hand_keeps_the_list_with_file_line_and_reaso
 async def test_kites_instruments_come_through_the_adapter(
     catalog: InstrumentCatalog, tmp_path: Path, clock: object
 ) -> None:
-    csv_text = (
-        "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,"
-        "tick_size,lot_size,instrument_type,segment,exchange\n"
-        "779521,3045,SBIN,STATE BANK OF INDIA,812.5,,0.0,0.05,1,EQ,NSE,NSE\n"
-        "12345678,48215,NIFTY26DEC24000CE,NIFTY,0.0,2026-12-29,24000.0,0.05,65,CE,NFO-OPT,NFO\n"
-    )
     events: list[Event] = []
     bus = EventBus()
     bus.subscribe(events.append)
@@ -257,7 +258,7 @@ async def test_kites_instruments_come_through_the_adapter(
         catalog,
         bus,
         cache_dir=tmp_path / "cache",
-        source=KiteMasters(lambda: csv_text),
+        source=KiteMasters(lambda: KITE_CSV),
         clock=clock,  # type: ignore[arg-type]
     )
 
@@ -298,3 +299,40 @@ async def test_tickets_go_out_while_the_download_hangs(
     assert sent.status is OrderStatus.SENT_TO_BROKER
     assert sent.broker_order_id
     assert runtime.catalog.get(Exchange.NFO, NIFTY_CALL) is not None
+
+
+async def test_kites_master_waits_for_the_days_login_then_catches_up(
+    catalog: InstrumentCatalog, tmp_path: Path, clock: object
+) -> None:
+    fetches: list[str] = []
+
+    def instruments_csv() -> str:
+        fetches.append("instruments")
+        if len(fetches) == 1:
+            raise SessionExpired("Kite session ended: log in again.")
+        return KITE_CSV
+
+    events: list[Event] = []
+    bus = EventBus()
+    bus.subscribe(events.append)
+    refresher = MasterRefresher(
+        catalog,
+        bus,
+        cache_dir=tmp_path / "cache",
+        source=KiteMasters(instruments_csv),
+        clock=clock,  # type: ignore[arg-type]
+    )
+
+    refresher.start()
+    await refresher.started()
+    before_login = catalog.get(Exchange.NFO, NIFTY_CALL)
+    refresher.catch_up()  # the day's login has just succeeded
+    refresher.catch_up()  # a second login the same day fetches nothing more
+    await refresher.settled()
+    await refresher.stop()
+
+    assert before_login is None
+    warning = next(e.text for e in events if isinstance(e, Notice) and e.level is Level.WARNING)
+    assert "could not fetch Kite's masters: Kite session ended: log in again." in warning
+    assert catalog.get(Exchange.NFO, NIFTY_CALL) is not None
+    assert fetches == ["instruments", "instruments"]

@@ -174,6 +174,7 @@ class MasterRefresher:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trader-masters")
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._later: set[asyncio.Task[None]] = set()
         self.state = MastersLoaded(len(catalog), initial_source)
         """The list in use, as the status bar shows it."""
 
@@ -196,12 +197,43 @@ class MasterRefresher:
         if self._task is not None:
             await asyncio.shield(self._task)
 
+    def catch_up(self) -> None:
+        """After the day's login (Kite's session ends every night): fetch today's masters in
+        the background when they are not in yet. Returns at once."""
+        if self._source is None:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._catch_up(self._source), name="symbol masters after login"
+        )
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def settled(self) -> None:
+        """Until every background refresh (start-up, after a login) has finished."""
+        await self.started()
+        while self._later:
+            await asyncio.shield(next(iter(self._later)))
+
+    async def _catch_up(self, source: MasterSource) -> None:
+        try:
+            async with self._lock:
+                today = ist_date(self._clock())
+                if await self._off_loop(needs_refresh, self._cache_dir, today):
+                    self._finish(await self._off_loop(self._fetch, source, today))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # never a silent end: the trader is told, the list stays
+            log.exception("symbol masters after login")
+            self._tell(Level.WARNING, f"Symbol masters not refreshed: {error}")
+
     async def stop(self) -> None:
         """Stop waiting for a refresh; a download under way ends by its own time limit."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        tasks = [task for task in (self._task, *self._later) if task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         self._thread.shutdown(wait=False, cancel_futures=True)
 
     async def _at_start(self) -> None:

@@ -113,6 +113,8 @@ class Runtime:
 
         said = await browser_login(self.engine, redirect_port=redirect_port, root=root)
         self.watcher.poll_soon()
+        if self.masters is not None and getattr(self.broker, "has_session", False):
+            self.masters.catch_up()  # Kite's master needs the day's session
         return said
 
     def _open_on_first_good_poll(self, event: Event) -> None:
