@@ -11,7 +11,6 @@ from trader_gui.engine.events import (
     ConnectionChanged,
     Event,
     KillSwitchChanged,
-    MastersLoaded,
     Notice,
     OrderUpdated,
 )
@@ -71,7 +70,5 @@ def _log_event(event: Event) -> None:
         )
     elif isinstance(event, ConnectionChanged):
         log.info("broker %s %s", event.state, event.message)
-    elif isinstance(event, MastersLoaded):
-        log.info("%s", event.text)
     elif isinstance(event, Notice):
         log.log(logging.ERROR if event.level == "error" else logging.WARNING, "%s", event.text)
