@@ -65,6 +65,10 @@ class Settings:
     intake_rate_per_s: float = 20.0
     kite_redirect_port: int = 5000
     """The daily login's redirect: http://127.0.0.1:<port>/ as registered with Kite."""
+    symbol_master_url: str | None = None
+    """Where Shoonya's daily symbol masters are fetched from; None: the address it publishes."""
+    symbol_master_timeout_s: float = 60.0
+    """The longest one master file's download may take before the previous list is kept."""
 
     def to_toml(self) -> str:
         """TOML has no null: a limit turned off is written as "off", so it stays off."""
@@ -104,6 +108,7 @@ _FLOAT_FIELDS = {
     "not_found_grace_s",
     "intake_approval_timeout_s",
     "intake_rate_per_s",
+    "symbol_master_timeout_s",
 }
 
 

@@ -76,6 +76,8 @@ class KiteFakeServer:
         """Status of a new order; None: OPEN, or TRIGGER PENDING for SL and SL-M."""
         self.cancel_status = "CANCELLED"
         self.known_symbols: set[tuple[str, str]] | None = None
+        self.instruments_csv = ""
+        """`GET /instruments`: Kite's instruments master, served as CSV (not JSON)."""
         self._faults: list[Injected] = []
         self._ids = itertools.count(1)
         self._release = threading.Event()
@@ -221,6 +223,8 @@ class KiteFakeServer:
             return self._fault_or("positions", lambda: (200, {"net": self.positions, "day": []}))
         if method == "GET" and path == "/quote/ltp":
             return self._fault_or("ltp", lambda: self._ltp(query.get("i", [])))
+        if method == "GET" and path == "/instruments":
+            return self._fault_or("instruments", lambda: (200, CsvText(self.instruments_csv)))
         if method == "GET" and path == "/user/profile":
             return self._fault_or("profile", self._profile)
         return _error(404, "GeneralException", "Route not found")
@@ -404,6 +408,13 @@ def _error(status: int, error_type: str, message: str) -> tuple[int, Any]:
     return status, {"status": "error", "message": message, "data": None, "error_type": error_type}
 
 
+@dataclass(frozen=True)
+class CsvText:
+    """A reply Kite sends as CSV rather than in its JSON envelope (the instruments master)."""
+
+    text: str
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -450,6 +461,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         assert isinstance(answer, tuple)
         status, data = answer
+        if isinstance(data, CsvText):
+            self._write(status, "text/csv", data.text.encode())
+            return
         payload = data if status != 200 else {"status": "success", "data": data}
         self._write(status, "application/json", json.dumps(payload).encode())
 

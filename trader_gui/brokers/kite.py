@@ -24,6 +24,8 @@ The adapter translates (kite_translate.py) and sorts failures into the engine's 
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import threading
 import time
@@ -78,6 +80,21 @@ ORDERS_PER_SECOND = 10
 QUOTES_PER_SECOND = 1
 READS_PER_SECOND = 10
 SESSION_ENDED = f"Kite session ended: {LOGIN_AGAIN}"
+INSTRUMENT_COLUMNS = (
+    "instrument_token",
+    "exchange_token",
+    "tradingsymbol",
+    "name",
+    "last_price",
+    "expiry",
+    "strike",
+    "tick_size",
+    "lot_size",
+    "instrument_type",
+    "segment",
+    "exchange",
+)
+"""Kite's instruments CSV, in the order Kite writes it."""
 
 
 class _Kind(Enum):
@@ -308,6 +325,25 @@ class KiteBroker:
             if isinstance(entry, dict) and entry.get("last_price") is not None:
                 prices[key] = Decimal(str(entry["last_price"]))
         return prices
+
+    def instruments_csv(self) -> str:
+        """Kite's instruments master (`GET /instruments`) as CSV text, for the daily refresh.
+
+        The SDK parses the CSV into rows; they are written back in Kite's column order so the
+        one master reader (persistence/master_kite.py) checks them like a downloaded file.
+        """
+        rows = self._call("instruments", _Kind.READ, lambda kite: kite.instruments())
+        if not isinstance(rows, list):
+            raise BrokerUnavailable("Kite's instruments reply is not a list of instruments.")
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(INSTRUMENT_COLUMNS)
+        for row in rows:
+            if isinstance(row, dict):
+                writer.writerow(
+                    ["" if row.get(name) is None else row[name] for name in INSTRUMENT_COLUMNS]
+                )
+        return out.getvalue()
 
     def close(self) -> None:
         with self._lock:

@@ -144,14 +144,24 @@ def place_params(
 
 
 class KiteSymbols:
-    """Common symbol <-> Kite tradingsymbol through the catalog; the reverse map is built once."""
+    """Common symbol <-> Kite tradingsymbol through the catalog; the reverse map is rebuilt
+    when the catalog's list is replaced (the daily masters)."""
 
     def __init__(self, catalog: InstrumentCatalog) -> None:
         self._catalog = catalog
-        self._common: dict[tuple[Exchange, str], str] = {
-            (instrument.exchange, instrument.broker_symbol(BROKER_KEY)): instrument.symbol
-            for instrument in catalog
-        }
+        self._version = -1
+        self._common: dict[tuple[Exchange, str], str] = {}
+        self._reverse()
+
+    def _reverse(self) -> dict[tuple[Exchange, str], str]:
+        version = self._catalog.version
+        if version != self._version:
+            self._common = {
+                (instrument.exchange, instrument.broker_symbol(BROKER_KEY)): instrument.symbol
+                for instrument in self._catalog
+            }
+            self._version = version
+        return self._common
 
     def to_kite(self, exchange: Exchange, symbol: str) -> str | None:
         """Kite's spelling, or None for an instrument the catalog does not have."""
@@ -160,7 +170,7 @@ class KiteSymbols:
 
     def to_common(self, exchange: Exchange, tradingsymbol: str) -> str:
         """The common symbol; an instrument the catalog lacks keeps Kite's spelling."""
-        return self._common.get((exchange, tradingsymbol), tradingsymbol)
+        return self._reverse().get((exchange, tradingsymbol), tradingsymbol)
 
 
 def order_from_row(row: Mapping[str, Any], symbols: KiteSymbols) -> BrokerOrder:

@@ -62,21 +62,34 @@ def state_for(status: str, filled_qty: int) -> BrokerState:
 
 
 class SymbolMap:
-    """Common symbol <-> Shoonya trading symbol, per exchange; built once from the catalog."""
+    """Common symbol <-> Shoonya trading symbol, per exchange, from the catalog.
+
+    The reverse map is rebuilt when the catalog's list is replaced (the daily masters), so a
+    contract listed today is known by its trading symbol too.
+    """
 
     def __init__(self, catalog: InstrumentCatalog) -> None:
         self._catalog = catalog
+        self._version = -1
         self._by_tsym: dict[tuple[Exchange, str], Instrument] = {}
-        for instrument in catalog:
-            tsym = instrument.broker_symbols.get(BROKER_KEY)
-            if tsym:
-                self._by_tsym[(instrument.exchange, tsym.upper())] = instrument
+        self._reverse()
+
+    def _reverse(self) -> dict[tuple[Exchange, str], Instrument]:
+        version = self._catalog.version
+        if version != self._version:
+            by_tsym: dict[tuple[Exchange, str], Instrument] = {}
+            for instrument in self._catalog:
+                tsym = instrument.broker_symbols.get(BROKER_KEY)
+                if tsym:
+                    by_tsym[(instrument.exchange, tsym.upper())] = instrument
+            self._by_tsym, self._version = by_tsym, version
+        return self._by_tsym
 
     def instrument(self, exchange: Exchange, symbol: str) -> Instrument | None:
         return self._catalog.get(exchange, symbol)
 
     def by_tsym(self, exchange: Exchange, tsym: str) -> Instrument | None:
-        return self._by_tsym.get((exchange, tsym.upper()))
+        return self._reverse().get((exchange, tsym.upper()))
 
     def common_symbol(self, exchange: Exchange, tsym: str) -> str:
         """The common symbol, or the trading symbol itself for an instrument not in the list."""

@@ -82,8 +82,31 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="kite: today's login in the browser; stores the day's access token",
     )
+    _masters_command(commands)
     _intake_commands(commands)
     return parser
+
+
+def _masters_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`trader-gui masters refresh|load FILE...|status` (see cli/masters.py)."""
+    masters = commands.add_parser(
+        "masters",
+        help="refresh or load the symbol masters (the instrument list the program trades)",
+        description="The masters are kept in the cache folder; the next start uses them.",
+    )
+    _common(masters)
+    actions = masters.add_subparsers(
+        dest="masters_action", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    refresh = actions.add_parser("refresh", help="fetch today's masters from the broker")
+    _common(refresh)
+    load = actions.add_parser(
+        "load", help="load master files you downloaded (Shoonya's zips or txt, Kite's CSV)"
+    )
+    _common(load)
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    status = actions.add_parser("status", help="the day and size of the cached masters")
+    _common(status)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

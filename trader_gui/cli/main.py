@@ -67,6 +67,10 @@ def _dispatch(
         from trader_gui.cli.kill_switch import run_kill_switch
 
         return run_kill_switch(args, settings, paths, options)
+    if command == "masters":
+        from trader_gui.cli.masters import run_masters
+
+        return run_masters(args, settings, paths, options)
     if command == "login":
         from trader_gui.cli.login import run_login
 

@@ -122,6 +122,7 @@ class InstrumentCatalog:
 
     def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
         self._index = _Index({}, {}, [])
+        self._version = 0
         self.replace_all(instruments)
 
     def replace_all(self, instruments: Iterable[Instrument]) -> None:
@@ -131,6 +132,12 @@ class InstrumentCatalog:
         for instrument in by_key.values():
             by_symbol.setdefault(instrument.symbol, []).append(instrument)
         self._index = _Index(by_key, by_symbol, sorted(by_symbol))
+        self._version += 1
+
+    @property
+    def version(self) -> int:
+        """Goes up with every `replace_all`: a map built from the list knows it must rebuild."""
+        return self._version
 
     def __len__(self) -> int:
         return len(self._index.by_key)

@@ -10,6 +10,7 @@ from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.engine.alert_telegram import telegram_sink_from_keyring
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.intake_config import intake_config_from
+from trader_gui.engine.master_refresh import MasterRefresher, master_source
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
 from trader_gui.persistence.database import open_database, sqlite_url
@@ -85,13 +86,32 @@ def build_runtime(
     telegram = telegram_sink_from_keyring(
         settings.telegram_chat_id, base_url=settings.telegram_base_url
     )
-    return Runtime(
+    runtime = Runtime(
         alert_sinks=[telegram] if telegram is not None else [],
         intake=intake_config_from(settings, options.intake_port),
         repository=repository,
         broker=broker,
         catalog=catalog,
         config=engine_config(settings, client_id),
+    )
+    runtime.masters = master_refresher(settings, paths, runtime)
+    return runtime
+
+
+def master_refresher(settings: Settings, paths: AppPaths, runtime: Runtime) -> MasterRefresher:
+    """The daily symbol masters of the runtime's broker, cached under the cache folder."""
+    source = master_source(
+        str(runtime.broker.name),
+        shoonya_url=settings.symbol_master_url,
+        timeout_s=settings.symbol_master_timeout_s,
+        kite_instruments=getattr(runtime.broker, "instruments_csv", None),
+    )
+    return MasterRefresher(
+        runtime.catalog,
+        runtime.events,
+        cache_dir=paths.cache_dir,
+        source=source,
+        clock=runtime.clock,
     )
 
 

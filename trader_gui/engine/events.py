@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -110,6 +110,25 @@ class Notice:
     text: str
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""Literal, not `strftime("%b")`, which follows the desktop's locale."""
+
+
+@dataclass(frozen=True, slots=True)
+class MastersLoaded:
+    """The instrument list in use: how many, whose masters, of which day (None: the sample)."""
+
+    count: int
+    source: str
+    day: date | None = None
+
+    @property
+    def text(self) -> str:
+        """`Symbols: 98,412 from Shoonya, 25 Nov`."""
+        text = f"Symbols: {self.count:,} from {self.source}"
+        return f"{text}, {self.day.day} {MONTHS[self.day.month - 1]}" if self.day else text
+
+
 Event = (
     OrderUpdated
     | KillSwitchChanged
@@ -119,6 +138,7 @@ Event = (
     | PnlUpdated
     | Notice
     | OrdersQueued
+    | MastersLoaded
 )
 Handler = Callable[[Event], None]
 

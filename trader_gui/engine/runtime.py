@@ -22,6 +22,7 @@ from trader_gui.engine.events import Event, EventBus, OrderUpdated, PollComplete
 from trader_gui.engine.flatten import Flattener, FlattenReport
 from trader_gui.engine.intake import IntakeService
 from trader_gui.engine.intake_config import IntakeConfig
+from trader_gui.engine.master_refresh import MasterRefresher
 from trader_gui.engine.order_engine import OrderEngine
 from trader_gui.engine.recovery import fail_interrupted
 from trader_gui.engine.risk import STATE_KEY, RiskManager
@@ -69,6 +70,8 @@ class Runtime:
         self.watcher.on_flatten = lambda by, reason: self.kill_and_flatten(by=by, reason=reason)
         self.intake = IntakeService(self.engine, intake or IntakeConfig(), monotonic=monotonic)
         self.alerts = Alerter(self.events, alert_sinks, account=config.client_id, now=clock)
+        self.masters: MasterRefresher | None = None
+        """The day's symbol masters, fetched in the background from `start()` (see assembly)."""
         self._unsubscribe: Callable[[], None] | None = None
         self._started = False
         self._stopped = False
@@ -79,6 +82,8 @@ class Runtime:
         if self._started:
             return
         self._started = True
+        if self.masters is not None:
+            self.masters.start()  # on its own thread: tickets never wait for a download
         self.alerts.start()  # before recovery, so a failed EXIT it finds is alerted too
         try:
             await self.workers.broker(self.config.broker_timeout_s, self.broker.login)
@@ -111,6 +116,8 @@ class Runtime:
 
         said = await browser_login(self.engine, redirect_port=redirect_port, root=root)
         self.watcher.poll_soon()
+        if self.masters is not None and getattr(self.broker, "has_session", False):
+            self.masters.catch_up()  # Kite's master needs the day's session
         return said
 
     def _open_on_first_good_poll(self, event: Event) -> None:
@@ -136,6 +143,8 @@ class Runtime:
         await self.watcher.stop()
         await self.engine.wait_idle(self.config.broker_timeout_s)
         await self.alerts.stop()
+        if self.masters is not None:
+            await self.masters.stop()
         self._release()
 
     def _release(self) -> None:

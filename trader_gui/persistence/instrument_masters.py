@@ -66,6 +66,7 @@ __all__ = [
     "MasterFileError",
     "MasterLoadResult",
     "apply_freeze_quantities",
+    "cached_master_count",
     "cached_master_date",
     "cached_master_paths",
     "common_underlying",
@@ -151,6 +152,8 @@ class CatalogRefresh:
 
     instruments: list[Instrument] | None
     sentence: str
+    broker: str = ""
+    """Whose masters were loaded: `shoonya`, `kite` or `shoonya+kite` (empty when none)."""
 
 
 def prepare_refresh(
@@ -191,7 +194,9 @@ def prepare_refresh(
             save_master_cache(cache_dir, files, today, len(result.instruments))
         except OSError as error:
             sentence += f" They could not be cached for the next start: {error}."
-    return CatalogRefresh(_with_known_prices(result.instruments, catalog), sentence)
+    return CatalogRefresh(
+        _with_known_prices(result.instruments, catalog), sentence, broker=result.broker
+    )
 
 
 def refresh_catalog(
@@ -301,6 +306,13 @@ def cached_master_date(cache_dir: Path) -> date | None:
         return date.fromisoformat(str(manifest["date"])) if manifest else None
     except (KeyError, ValueError):
         return None
+
+
+def cached_master_count(cache_dir: Path) -> int | None:
+    """How many instruments the cached masters gave when they were loaded, or None."""
+    manifest = _manifest(cache_dir)
+    count = manifest.get("instruments") if manifest else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def needs_refresh(cache_dir: Path, today: date) -> bool:

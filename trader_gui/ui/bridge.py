@@ -31,12 +31,14 @@ from trader_gui.engine.events import (
     Event,
     KillSwitchChanged,
     Level,
+    MastersLoaded,
     Notice,
     OrdersQueued,
     OrderUpdated,
     PnlUpdated,
     PollCompleted,
 )
+from trader_gui.engine.master_refresh import MasterOutcome
 from trader_gui.engine.order_engine import ActionResult
 from trader_gui.engine.runtime import Runtime
 
@@ -73,6 +75,8 @@ class EngineBridge(QObject):
     """True once recovery and the first reconcile are done and tickets are taken."""
     orders_queued = Signal(int, int)
     """(orders waiting for the account's order throttle, its rate per second); 0 when drained."""
+    masters_loaded = Signal(object)
+    """MastersLoaded: the instrument list in use changed (count, source, day)."""
 
     def __init__(self, runtime: Runtime, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -230,6 +234,36 @@ class EngineBridge(QObject):
         sends market orders as they are). The engine asks the broker on a broker thread."""
         return await self._runtime.engine.preview(command)
 
+    # ---- symbol masters (the refresher's own thread) -----------------------------------------
+
+    @property
+    def masters(self) -> MastersLoaded:
+        """The instrument list in use: how many, whose, of which day."""
+        masters = self._runtime.masters
+        if masters is None:
+            return MastersLoaded(len(self._runtime.catalog), "the bundled sample")
+        return masters.state
+
+    @property
+    def masters_source(self) -> str | None:
+        """Whose masters "refresh" fetches; None when there is nothing to fetch (paper)."""
+        masters = self._runtime.masters
+        return masters.source_name if masters is not None else None
+
+    async def refresh_masters(self) -> MasterOutcome:
+        """Fetch the day's masters from the broker now; the list in use stays on a failure."""
+        masters = self._runtime.masters
+        if masters is None:
+            return MasterOutcome(False, "Symbol masters cannot be refreshed in this program.")
+        return await masters.refresh_now()
+
+    async def load_master_files(self, paths: Sequence[str]) -> MasterOutcome:
+        """Load master files the trader downloaded; the list in use stays on a failure."""
+        masters = self._runtime.masters
+        if masters is None:
+            return MasterOutcome(False, "Symbol masters cannot be loaded in this program.")
+        return await masters.load_files(list(paths))
+
     # ---- reads (database thread) ------------------------------------------------------------
 
     async def kill_switch(self) -> KillSwitchState:
@@ -303,6 +337,8 @@ class EngineBridge(QObject):
             if event.client_id == self.client_id:
                 self._queued = event.count
                 self.orders_queued.emit(event.count, event.rate)
+        elif isinstance(event, MastersLoaded):
+            self.masters_loaded.emit(event)
         elif isinstance(event, Notice):
             notice_log.log(_NOTICE_LEVELS.get(event.level, logging.INFO), "%s", event.text)
             self.notice.emit(event)

@@ -40,6 +40,7 @@ from trader_gui.ui.kill_switch import KillSwitchControl
 from trader_gui.ui.lifecycle_panel import LifecyclePanel
 from trader_gui.ui.log_panel import LogPanel, QtLogHandler
 from trader_gui.ui.login_dialog import BrokerLoginDialog
+from trader_gui.ui.master_actions import MasterActions
 from trader_gui.ui.order_entry import OrderEntryPanel
 from trader_gui.ui.orders_panel import OrdersPanel
 from trader_gui.ui.pnl_panel import PnlPanel
@@ -132,6 +133,9 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.tray = TraySink(self)
         bridge.add_alert_sink(self.tray)
+
+        self.masters = MasterActions(bridge, self.tasks, self)
+        self.status.show_masters(bridge.masters)
 
         self.docks = self._build_docks()
         self._build_toolbar()
@@ -247,6 +251,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.login_action)
         file_menu.addAction(self.daily_login_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.masters.refresh_action)
+        file_menu.addAction(self.masters.load_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -297,6 +304,8 @@ class MainWindow(QMainWindow):
         bridge.poll_completed.connect(self.status.show_poll)
         bridge.busy_changed.connect(self.status.show_busy)
         bridge.orders_queued.connect(self.status.show_queue)
+        bridge.masters_loaded.connect(self.status.show_masters)
+        self.masters.status_message.connect(self.status.say)
         bridge.notice.connect(self.show_notice)
         bridge.ready_changed.connect(self._ready_changed)
 
@@ -628,6 +637,7 @@ class MainWindow(QMainWindow):
             log.warning("window layout not saved: %s", error)
         self.orders.close_dialogs()
         self.kill_switch.close_dialogs()
+        self.masters.close_dialogs()
         if self.settings_dialog is not None:
             self.settings_dialog.close()
         if self.login_dialog is not None:

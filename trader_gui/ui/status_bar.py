@@ -7,11 +7,13 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.market_time import IST, utc_now
 from trader_gui.engine.events import (
     Connection,
     ConnectionChanged,
     DatabaseHealthChanged,
     Level,
+    MastersLoaded,
     Notice,
     PollCompleted,
 )
@@ -58,6 +60,8 @@ class StatusBar(QStatusBar):
         self.poll.setObjectName("pollLabel")
         self.kill_switch = QLabel()
         self.kill_switch.setObjectName("killSwitchLabel")
+        self.masters = QLabel()
+        self.masters.setObjectName("mastersLabel")
         for widget in (
             self.queue,
             self.busy_label,
@@ -65,6 +69,7 @@ class StatusBar(QStatusBar):
             self.connection,
             self.database,
             self.account,
+            self.masters,
             self.poll,
             self.kill_switch,
         ):
@@ -127,6 +132,18 @@ class StatusBar(QStatusBar):
     def show_kill_switch(self, state: KillSwitchState) -> None:
         self.kill_switch.setText("KILL SWITCH ON" if state.active else "Kill switch off")
         set_state(self.kill_switch, "state", "on" if state.active else "off")
+
+    def show_masters(self, masters: MastersLoaded) -> None:
+        """The instrument list in use: `Symbols: 98,412 from Shoonya, 25 Nov`."""
+        self.masters.setText(masters.text)
+        old = masters.day is not None and masters.day < utc_now().astimezone(IST).date()
+        self.masters.setToolTip(
+            ("These masters are not today's: contracts listed today are missing. " if old else "")
+            + "The instruments symbol completion and validation use. File → Refresh symbol "
+            "masters… fetches today's from the broker; File → Load symbol master files… loads "
+            "files you downloaded."
+        )
+        set_state(self.masters, "state", "warn" if old else "ok")
 
     def show_notice(self, notice: Notice) -> None:
         self.showMessage(notice.text, NOTICE_MS.get(notice.level, 8_000))
