@@ -17,6 +17,7 @@ from trader_gui.brokers.paper_config import PaperConfig
 from trader_gui.domain.enums import Side
 from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.assembly import engine_config, load_catalog, open_repository
+from trader_gui.engine.intake_config import intake_config_from
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
 from trader_gui.persistence.database import sqlite_url
@@ -84,7 +85,13 @@ class TerminalFactory:
             client_id=settings.client_id,
             config=PAPER,
         )
-        runtime = Runtime(repository=repository, broker=broker, catalog=CATALOG, config=config)
+        runtime = Runtime(
+            repository=repository,
+            broker=broker,
+            catalog=CATALOG,
+            config=config,
+            intake=intake_config_from(settings),  # off unless a test sets intake_port
+        )
         bridge = EngineBridge(runtime)
         window = MainWindow(bridge, settings, paths=paths, config_path=paths.config_file)
         terminal = Terminal(paths, settings, runtime, broker, bridge, window)
