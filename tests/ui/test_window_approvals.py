@@ -254,3 +254,19 @@ def test_with_the_intake_off_the_panel_says_so(terminal: Terminal) -> None:
     assert panel.model.rowCount() == 0
     assert not panel.approve_all_button.isEnabled()
     assert not terminal.window.intake_warning.isVisible()
+
+
+def test_an_order_left_waiting_at_close_shows_as_expired_after_restart(
+    qtbot: Any, terminals: TerminalFactory
+) -> None:
+    first = terminals.open(intake_port=0, intake_approval=True)
+    command_id = post_and_wait(qtbot, first)
+    terminals.close(first)
+
+    again = terminals.open(intake_port=0, intake_approval=True)
+    panel = again.window.approvals
+
+    wait_for(qtbot, lambda: decision_outcomes(panel) == {command_id: "EXPIRED"})
+    assert "stopped before the trader decided" in panel.decisions.get(command_id).detail  # type: ignore[union-attr]
+    assert panel.model.rowCount() == 0
+    assert again.broker.order_book() == []

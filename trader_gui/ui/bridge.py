@@ -161,6 +161,7 @@ class EngineBridge(QObject):
         await self._runtime.start()
         self._check_ready()
         self.intake_changed.emit()  # the intake starts with the runtime, when configured
+        self.approvals_changed.emit()  # decisions restored from the last run
 
     async def shutdown(self) -> None:
         """Stop the engine (watcher, running steps, threads, files). Safe to call twice."""

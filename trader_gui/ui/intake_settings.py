@@ -156,8 +156,12 @@ class IntakeSettingsPage(QWidget):
         )
         note.setObjectName("mutedLabel")
         note.setWordWrap(True)
+        self.running = QLabel(self._running_text(bridge))
+        self.running.setObjectName("intakeRunning")
+        self.running.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
+        layout.addWidget(self.running)
         layout.addWidget(listen)
         layout.addWidget(approve)
         layout.addWidget(token)
@@ -177,6 +181,15 @@ class IntakeSettingsPage(QWidget):
             self._set_token_buttons(False)
             self.token_note.setText("Reading the token from the keyring…")
             tasks.spawn(self._load_token(), name="intake token")
+
+    @staticmethod
+    def _running_text(bridge: EngineBridge | None) -> str:
+        if bridge is None:
+            return ""
+        if bridge.intake_url is None:
+            return "Now: off."
+        mode = "orders wait for approval" if bridge.intake_config.approval else "orders go at once"
+        return f"Now: listening on {bridge.intake_url}, {mode}."
 
     # ---- values -----------------------------------------------------------------------------
 

@@ -338,8 +338,12 @@ class MainWindow(QMainWindow):
                 self.bridge.set_risk_limits(limits)
                 self.pnl.limit_changed()
             if intake_settings(old) != intake_settings(settings):
+                # a port given with --intake-port stays unless the trader changed the port
+                kept = old.intake_port == settings.intake_port
+                port = self.bridge.intake_config.port if kept else None
                 self.tasks.spawn(
-                    self.bridge.apply_intake(intake_config_from(settings)), name="intake settings"
+                    self.bridge.apply_intake(intake_config_from(settings, port)),
+                    name="intake settings",
                 )
             later = needs_restart(old, settings)
             saved = f"Settings saved to {self.config_path}."
