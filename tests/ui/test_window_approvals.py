@@ -270,3 +270,23 @@ def test_an_order_left_waiting_at_close_shows_as_expired_after_restart(
     assert "stopped before the trader decided" in panel.decisions.get(command_id).detail  # type: ignore[union-attr]
     assert panel.model.rowCount() == 0
     assert again.broker.order_book() == []
+
+
+def test_an_order_expiring_during_an_edit_keeps_what_was_typed_and_cannot_be_approved(
+    qtbot: Any, terminals: TerminalFactory
+) -> None:
+    terminal = terminals.open(intake_port=0, intake_approval=True, intake_approval_timeout_s=2.0)
+    panel = terminal.window.approvals
+    command_id = post_and_wait(qtbot, terminal)
+    dialog = panel.edit_selected()
+    assert dialog is not None
+    dialog.quantity.clear()
+    qtbot.keyClicks(dialog.quantity, "7")
+
+    wait_for(qtbot, lambda: decision_outcomes(panel) == {command_id: "EXPIRED"})
+
+    assert panel.edit_dialog is dialog
+    assert "expired" in dialog.error.text()
+    assert not dialog.approve_button.isEnabled()
+    assert dialog.quantity.text() == "7"
+    assert terminal.broker.order_book() == []

@@ -131,3 +131,19 @@ def test_regenerating_the_token_refuses_the_old_one_at_once(
     accepted = sender.post(ticket(client_order_id="new-token"), token=new)
     assert accepted.status == 201
     wait_for(qtbot, lambda: terminal.record(accepted.body["command_id"]) is not None)
+
+
+def test_a_port_in_use_is_said_and_the_intake_stays_off(qtbot: Any, terminal: Terminal) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        page = intake_tab(terminal).intake_page
+        page.enabled.setChecked(True)
+        page.port.setValue(port)
+        terminal.window.settings_dialog.save()  # type: ignore[union-attr]
+
+        wait_for(qtbot, lambda: terminal.window.error_box is not None)
+    assert f"cannot listen on 127.0.0.1:{port}" in terminal.window.error_box.text()  # type: ignore[union-attr]
+    assert terminal.bridge.intake_url is None
+    assert "intake is off" in terminal.window.approvals.intake_state.text()

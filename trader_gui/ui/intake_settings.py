@@ -11,6 +11,10 @@ regenerated token is in force from the next request: a sender with the old one g
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -75,6 +79,10 @@ class IntakeSettingsPage(QWidget):
         self._bridge = bridge
         self._tasks = tasks
         self._token: Secret | None = None
+        running: set[asyncio.Task[Any]] = set()
+        self._running = running
+        # the dialog may close while the keyring is asked: its work ends with it
+        self.destroyed.connect(lambda *_: [task.cancel() for task in list(running)])
         self.token_question: QMessageBox | None = None
         """The Regenerate confirmation while it is open (tests answer it)."""
 
@@ -180,7 +188,7 @@ class IntakeSettingsPage(QWidget):
         else:
             self._set_token_buttons(False)
             self.token_note.setText("Reading the token from the keyring…")
-            tasks.spawn(self._load_token(), name="intake token")
+            self._spawn(self._load_token(), name="intake token")
 
     @staticmethod
     def _running_text(bridge: EngineBridge | None) -> str:
@@ -256,9 +264,16 @@ class IntakeSettingsPage(QWidget):
             QApplication.clipboard().setText(self._token.reveal())
             self.token_note.setText("Copied to the clipboard.")
 
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
+        task = self._tasks.spawn(coroutine, name=name) if self._tasks is not None else None
+        if task is not None:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        else:
+            coroutine.close()
+
     def _ask_regenerate(self) -> None:
-        if self._tasks is not None:
-            self._tasks.spawn(self._regenerate(), name="regenerate intake token")
+        self._spawn(self._regenerate(), name="regenerate intake token")
 
     async def _regenerate(self) -> None:
         assert self._bridge is not None
@@ -282,7 +297,8 @@ class IntakeSettingsPage(QWidget):
         finally:
             self.token_question = None
         try:
-            token = await self._bridge.regenerate_intake_token()
+            # shielded: once asked, the keyring and the running intake change together
+            token = await asyncio.shield(self._bridge.regenerate_intake_token())
         except (CredentialStoreError, TimeoutError) as error:  # the old one stays in force
             self.token_note.setText(f"No new token: the keyring refused it ({error}).")
             return
