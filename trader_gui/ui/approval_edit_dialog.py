@@ -90,12 +90,9 @@ class ApprovalEditDialog(QDialog):
             error.setObjectName("fieldError")
             error.setWordWrap(True)
             error.setVisible(False)
-            holder = QVBoxLayout()
-            holder.setSpacing(1)
-            holder.addWidget(self.widgets[name])
-            holder.addWidget(error)
             self.error_labels[name] = error
-            form.addRow(titles[name], holder)
+            form.addRow(titles[name], self.widgets[name])
+            form.addRow("", error)  # its own row: a wrapped sentence gets the height it needs
         self.error = QLabel()
         self.error.setObjectName("fieldError")
         self.error.setWordWrap(True)
@@ -112,6 +109,7 @@ class ApprovalEditDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(480)
         for edit in (self.quantity, self.price, self.trigger):
             edit.textChanged.connect(self.check)
         for box in (self.order_type, self.product):
@@ -168,12 +166,16 @@ class ApprovalEditDialog(QDialog):
                 by_field.setdefault(problem.field, []).append(problem.message)
             else:
                 other.append(problem.message)
+        shown_before = [label.isVisibleTo(self) for label in self.error_labels.values()]
         for name, label in self.error_labels.items():
             messages = by_field.get(name, [])
             label.setText(" ".join(messages))
             label.setVisible(bool(messages))
             set_invalid(self.widgets[name], bool(messages))
         self.show_error(" ".join([*other, self._gone]).strip())
+        shown = [label.isVisibleTo(self) for label in self.error_labels.values()]
+        if shown != shown_before and self.isVisible():
+            self.adjustSize()  # room for a sentence that appeared, none left for one gone
         self.approve_button.setEnabled(not problems and not self._gone)
         return problems
 

@@ -135,7 +135,7 @@ class ApprovalsPanel(QWidget):
                     "side": "SELL",
                     "quantity": "10,000",
                     "symbol": "NIFTY01DEC2625500CE",
-                    "order_type": "SL-M",
+                    "order_type": "MARKET",
                     "price": "25,000.00",
                     "product": "NRML",
                     "strategy": "nifty-scalp",
@@ -173,6 +173,19 @@ class ApprovalsPanel(QWidget):
             parent=self,
         )
         self.decisions_table = self._table("decisionsTable", self.decisions)
+        fit_columns(
+            self.decisions_table.horizontalHeader(),
+            {
+                self.decisions.column_index(key): sample
+                for key, sample in {
+                    "at": "00:00:00.000",
+                    "outcome": "APPROVED",
+                    "by": "program",
+                    "detail": "Rejected by trader: a reason of a few words; not sent.",
+                    "summary": "ENTRY BUY 10 SBIN NSE MARKET MIS, strategy ext1",
+                }.items()
+            },
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.intake_state)
