@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from clocks import FakeClock
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QTabBar
 from ui_support import Terminal, TerminalFactory, wait_for
 from window_intake_support import Sender, ticket
 
 from trader_gui.domain.enums import OrderStatus
+from trader_gui.domain.market_time import utc_now
 from trader_gui.ui.approval_edit_dialog import ApprovalEditDialog
 from trader_gui.ui.approvals_panel import ApprovalsPanel, RejectDialog
 from trader_gui.ui.columns import RAW_ROLE
@@ -98,7 +100,7 @@ def test_approve_sends_it_to_executed_and_the_orders_panel_shows_it(
     assert panel.model.rowCount() == 0
     assert approving.window.docks.approvals.windowTitle() == "Approvals"
     assert decision_outcomes(panel) == {command_id: "APPROVED"}
-    assert "Approved" in panel.result.text()
+    wait_for(qtbot, lambda: panel.result.text().startswith(f"Approved {command_id}"))
     assert Sender(qtbot, approving).get(f"/orders/{command_id}").body["status"] == "EXECUTED"
 
 
@@ -161,13 +163,14 @@ def test_reject_with_a_reason_is_recorded_and_the_sender_is_told(
 def test_a_waiting_order_expires_out_of_the_panel_and_is_recorded(
     qtbot: Any, terminals: TerminalFactory
 ) -> None:
-    terminal = terminals.open(intake_port=0, intake_approval=True, intake_approval_timeout_s=1.0)
+    clock = FakeClock(utc_now())
+    terminal = terminals.open(clock=clock, intake_port=0, intake_approval=True)
     panel = terminal.window.approvals
     counts: list[int] = []
     panel.waiting_count_changed.connect(counts.append)
+    command_id = post_and_wait(qtbot, terminal)
 
-    reply = Sender(qtbot, terminal).post(ticket())
-    command_id = reply.body["command_id"]
+    clock.advance(120)  # the default two minutes
 
     wait_for(qtbot, lambda: decision_outcomes(panel) == {command_id: "EXPIRED"})
     assert counts[0] == 1
@@ -233,18 +236,26 @@ def test_reject_all_cancelled_keeps_them_waiting_and_confirmed_rejects_each(
     assert approving.broker.order_book() == []
 
 
-def test_the_keyboard_approves_the_chosen_order(qtbot: Any, approving: Terminal) -> None:
+def test_the_keyboard_approves_the_chosen_order_only_from_the_panel(
+    qtbot: Any, approving: Terminal
+) -> None:
     panel = approving.window.approvals
-    post_and_wait(qtbot, approving, strategy="a")
+    first = post_and_wait(qtbot, approving, strategy="a")
     second = post_and_wait(qtbot, approving, strategy="b")
-    panel.table.setFocus()
+    approving.entry.symbol.setFocus()
+    tasks_before = len(approving.window.tasks)
+    qtbot.keyClick(approving.entry.symbol, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    tasks_after_stray_key = len(approving.window.tasks)
 
+    panel.table.setFocus()
     qtbot.keyClick(panel.table, Qt.Key.Key_Down)
     assert panel.selected().command_id == second  # type: ignore[union-attr]
-    qtbot.keyClick(panel, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(panel.table, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
 
     wait_for(qtbot, lambda: decision_outcomes(panel).get(second) == "APPROVED")
-    assert panel.model.rowCount() == 1
+    assert tasks_after_stray_key == tasks_before  # Alt+A in the order entry started nothing
+    assert decision_outcomes(panel) == {second: "APPROVED"}
+    assert [entry.command_id for entry in panel.model.records()] == [first]
 
 
 def test_with_the_intake_off_the_panel_says_so(terminal: Terminal) -> None:
@@ -275,13 +286,16 @@ def test_an_order_left_waiting_at_close_shows_as_expired_after_restart(
 def test_an_order_expiring_during_an_edit_keeps_what_was_typed_and_cannot_be_approved(
     qtbot: Any, terminals: TerminalFactory
 ) -> None:
-    terminal = terminals.open(intake_port=0, intake_approval=True, intake_approval_timeout_s=2.0)
+    clock = FakeClock(utc_now())
+    terminal = terminals.open(clock=clock, intake_port=0, intake_approval=True)
     panel = terminal.window.approvals
     command_id = post_and_wait(qtbot, terminal)
     dialog = panel.edit_selected()
     assert dialog is not None
     dialog.quantity.clear()
     qtbot.keyClicks(dialog.quantity, "7")
+
+    clock.advance(120)
 
     wait_for(qtbot, lambda: decision_outcomes(panel) == {command_id: "EXPIRED"})
 

@@ -7,7 +7,9 @@ time or all at once (with a confirmation); each decision is recorded by the engi
 below. The panel follows the queue live through the bridge's `approvals_changed` signal and
 never calls the engine itself.
 
-Keys: arrows choose an order; Alt+A approve, Alt+E edit, Alt+R reject.
+Keys, while the panel has the focus (never from elsewhere in the window, so a stray key
+cannot send someone else's order): arrows choose an order; Alt+A approves it, Alt+E edits
+it, Alt+R rejects it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -142,13 +144,18 @@ class ApprovalsPanel(QWidget):
                 }.items()
             },
         )
-        self.approve_button = QPushButton("&Approve")
+        self.approve_button = QPushButton("Approve")
         self.approve_button.setObjectName("approveButton")
-        self.approve_button.setToolTip("Send the chosen order through the six steps as it is")
-        self.edit_button = QPushButton("&Edit…")
+        self.approve_button.setToolTip(
+            "Send the chosen order through the six steps as it is (Alt+A in this panel)"
+        )
+        self.edit_button = QPushButton("Edit…")
         self.edit_button.setObjectName("editApprovalButton")
-        self.edit_button.setToolTip("Change quantity, type, price or product, then approve")
-        self.reject_button = QPushButton("&Reject…")
+        self.edit_button.setToolTip(
+            "Change quantity, type, price or product, then approve (Alt+E in this panel)"
+        )
+        self.reject_button = QPushButton("Reject…")
+        self.reject_button.setToolTip("Never send the chosen order (Alt+R in this panel)")
         self.reject_button.setObjectName("rejectButton")
         self.approve_all_button = QPushButton("Approve all…")
         self.approve_all_button.setObjectName("approveAllButton")
@@ -199,6 +206,14 @@ class ApprovalsPanel(QWidget):
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self.model.refresh_all)
+        for key, slot in (
+            ("Alt+A", self.approve_selected),
+            ("Alt+E", self.edit_selected),
+            ("Alt+R", self.reject_selected),
+        ):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         self.approve_button.clicked.connect(self.approve_selected)
         self.edit_button.clicked.connect(self.edit_selected)
         self.reject_button.clicked.connect(self.reject_selected)
