@@ -14,7 +14,6 @@ it, Alt+R rejects it.
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from typing import Any
 
@@ -122,6 +121,7 @@ class ApprovalsPanel(QWidget):
         self.intake_state = QLabel()
         self.intake_state.setObjectName("intakeState")
         self.intake_state.setWordWrap(True)
+        self.intake_state.setTextFormat(Qt.TextFormat.PlainText)
         self.intake_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model: KeyedTableModel[WaitingOrder] = KeyedTableModel(
             self._waiting_columns(), lambda e: e.command_id, styler=self._style, parent=self
@@ -170,6 +170,7 @@ class ApprovalsPanel(QWidget):
         self.result = QLabel()
         self.result.setObjectName("approvalResult")
         self.result.setWordWrap(True)
+        self.result.setTextFormat(Qt.TextFormat.PlainText)  # engine sentences, verbatim
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result.setVisible(False)
         self.decisions: KeyedTableModel[Decision] = KeyedTableModel(
@@ -335,11 +336,11 @@ class ApprovalsPanel(QWidget):
             )
             state = "off"
         elif config.approval:
-            text = f"Intake on {html.escape(url)}: every external order waits here for you."
+            text = f"Intake on {url}: every external order waits here for you."
             state = "on"
         else:
             text = (
-                f"Intake on {html.escape(url)}: external orders go at once (approval is off in "
+                f"Intake on {url}: external orders go at once (approval is off in "
                 "Settings → Intake)."
             )
             state = "on"
