@@ -9,7 +9,7 @@ import pytest
 from clocks import FakeClock
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QTabBar
-from ui_support import Terminal, TerminalFactory, wait_for
+from ui_support import Terminal, TerminalFactory, run, wait_for
 from window_intake_support import Sender, ticket
 
 from trader_gui.domain.enums import OrderStatus
@@ -82,6 +82,19 @@ def test_a_posted_order_waits_in_the_panel_with_what_was_asked(
     assert approving.record(command_id) is None  # not an order until approved
     assert approving.broker.order_book() == []
     assert panel.approve_button.isEnabled()
+
+
+def test_the_panel_models_pass_the_qt_model_tester(
+    qtbot: Any, qtmodeltester: Any, approving: Terminal
+) -> None:
+    panel = approving.window.approvals
+    post_and_wait(qtbot, approving, strategy="a")
+    rejected = post_and_wait(qtbot, approving, strategy="b", order_type="LIMIT", price="800")
+    run(qtbot, approving.bridge.reject(rejected, "test"))
+    wait_for(qtbot, lambda: panel.decisions.rowCount() == 1)
+
+    qtmodeltester.check(panel.model, force_py=True)
+    qtmodeltester.check(panel.decisions, force_py=True)
 
 
 def test_approve_sends_it_to_executed_and_the_orders_panel_shows_it(
