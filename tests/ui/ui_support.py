@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from PySide6.QtCore import Qt
 from trader_gui.brokers.paper import PaperBroker
 from trader_gui.brokers.paper_config import PaperConfig
 from trader_gui.domain.enums import Side
+from trader_gui.domain.market_time import utc_now
 from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.assembly import engine_config, load_catalog, open_repository
+from trader_gui.engine.intake_config import intake_config_from
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
 from trader_gui.persistence.database import sqlite_url
@@ -72,7 +75,10 @@ class TerminalFactory:
     root: Path
     opened: list[Terminal] = field(default_factory=list)
 
-    def open(self, **settings_changes: Any) -> Terminal:
+    def open(
+        self, *, clock: Callable[[], datetime] | None = None, **settings_changes: Any
+    ) -> Terminal:
+        """`clock`: the engine's wall clock (a FakeClock moves deadlines without waiting)."""
         paths = AppPaths.under(self.root)
         paths.ensure()
         settings = replace(TEST_SETTINGS, **settings_changes)
@@ -84,7 +90,14 @@ class TerminalFactory:
             client_id=settings.client_id,
             config=PAPER,
         )
-        runtime = Runtime(repository=repository, broker=broker, catalog=CATALOG, config=config)
+        runtime = Runtime(
+            repository=repository,
+            broker=broker,
+            catalog=CATALOG,
+            config=config,
+            intake=intake_config_from(settings),  # off unless a test sets intake_port
+            clock=clock or utc_now,
+        )
         bridge = EngineBridge(runtime)
         window = MainWindow(bridge, settings, paths=paths, config_path=paths.config_file)
         terminal = Terminal(paths, settings, runtime, broker, bridge, window)

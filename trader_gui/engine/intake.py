@@ -7,6 +7,8 @@ port in use or a locked keyring is a Notice for the trader and the intake stays 
     service = IntakeService(runtime.engine, IntakeConfig(port=8787))
     await service.start()          # after runtime.start()
     service.approvals.waiting()    # the window's Approvals panel
+    await service.apply(config)    # new settings while running (waiting orders stay)
+    await service.rotate_token()   # a new token, in force from the next request
     await service.stop()           # before runtime.stop()
 """
 
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from trader_gui import credentials
+from trader_gui.credentials import Secret
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.engine.events import Level, Notice
 from trader_gui.engine.intake_approvals import Approvals
@@ -27,7 +30,7 @@ from trader_gui.engine.intake_desk import OrderDesk
 from trader_gui.engine.intake_keys import KeyLocks
 from trader_gui.engine.intake_rate import TokenBucket
 from trader_gui.engine.intake_server import IntakeServer
-from trader_gui.engine.intake_token import ensure_token
+from trader_gui.engine.intake_token import ensure_token, read_token, rotate_token
 from trader_gui.engine.order_engine import OrderEngine
 
 log = logging.getLogger(__name__)
@@ -107,20 +110,54 @@ class IntakeService:
                 f"cannot listen on {self.config.host}:{self.config.port}: {error.strerror or error}"
             )
         self._server = server
-        self._expiry = asyncio.get_running_loop().create_task(
-            self._expire_regularly(), name="intake-expiry"
-        )
+        if self._expiry is None:
+            self._expiry = asyncio.get_running_loop().create_task(
+                self._expire_regularly(), name="intake-expiry"
+            )
         self._announce()
         return True
 
     async def stop(self) -> None:
         """Stop listening (requests under way finish), stop the expiry timer."""
-        server, self._server = self._server, None
         if self._expiry is not None:
             self._expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._expiry
             self._expiry = None
+        await self._stop_listening()
+
+    async def apply(self, config: IntakeConfig) -> bool:
+        """Listen again with new settings (or stop listening, when off); True if listening.
+
+        Orders waiting for approval keep waiting, with the deadline they were given, and
+        keep expiring on time even while the intake is off: they are decided in the window.
+        """
+        await self._stop_listening()
+        self.config = config
+        self.desk.config = config
+        self.approvals.timeout_s = config.approval_timeout_s
+        if not config.enabled:
+            self._engine.events.emit(Notice(Level.INFO, "The external order intake is off."))
+            return False
+        return await self.start()
+
+    async def read_token(self) -> Secret | None:
+        """The stored intake token (None when none was made yet), read off the loop thread."""
+        return await self._engine.workers.broker(KEYRING_TIMEOUT_S, read_token, self._store)
+
+    async def rotate_token(self) -> Secret:
+        """A new token in the keyring, in force for the running intake from the next request:
+        a sender still holding the old one gets 401."""
+        token = await self._engine.workers.broker(KEYRING_TIMEOUT_S, rotate_token, self._store)
+        if self._server is not None:
+            self._server.replace_token(token)
+        self._engine.events.emit(
+            Notice(Level.INFO, "A new intake token is in force; the old one is refused.")
+        )
+        return token
+
+    async def _stop_listening(self) -> None:
+        server, self._server = self._server, None
         if server is not None:
             await server.stop()
             log.info("intake stopped")

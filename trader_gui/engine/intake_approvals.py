@@ -139,6 +139,18 @@ class Approvals:
         self._waiting: dict[str, WaitingOrder] = {}
         self._decisions: dict[str, Decision] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._restored = False
+
+    @property
+    def timeout_s(self) -> float:
+        return self._timeout.total_seconds()
+
+    @timeout_s.setter
+    def timeout_s(self, seconds: float) -> None:
+        """For orders queued from now on; those waiting keep the deadline they were given."""
+        if seconds <= 0:
+            raise ValueError("intake approval timeout must be more than zero")
+        self._timeout = timedelta(seconds=seconds)
 
     # ---- reads (the window's panel) ---------------------------------------------------------
 
@@ -169,7 +181,13 @@ class Approvals:
     # ---- changes ----------------------------------------------------------------------------
 
     async def restore(self) -> None:
-        """Load past decisions; orders left waiting by the last run are expired, not sent."""
+        """Load past decisions; orders left waiting by the last run are expired, not sent.
+
+        Once per queue: an intake restarted with new settings keeps its waiting orders.
+        """
+        if self._restored:
+            return
+        self._restored = True
         saved = await self._engine.workers.db(
             self._engine.repository.load_state, self._engine.config.client_id, STATE_KEY
         )

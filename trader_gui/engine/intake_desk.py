@@ -89,6 +89,14 @@ class OrderDesk:
         self._locks = locks
         self._tickets = TicketBook()
 
+    @property
+    def config(self) -> IntakeConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: IntakeConfig) -> None:
+        self._config = config
+
     async def load_today(self) -> None:
         """Learn today's sliced tickets from the database (see `TicketBook`)."""
         since = trading_day_start(self._engine.clock())

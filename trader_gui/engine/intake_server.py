@@ -97,6 +97,10 @@ class IntakeServer:
         self.port = int(runner.addresses[0][1])
         return self.port
 
+    def replace_token(self, token: Secret) -> None:
+        """From the next request on, only this token is accepted."""
+        self._token = token
+
     async def stop(self) -> None:
         """Stop listening; requests under way get `shutdown_timeout_s` to finish."""
         runner, self._runner = self._runner, None

@@ -37,7 +37,7 @@ def ensure_token(store: credentials.CredentialStore | None = None) -> Secret:
 
 
 def rotate_token(store: credentials.CredentialStore | None = None) -> Secret:
-    """A new token in place of the old one; a running intake keeps the old until restarted."""
+    """A new token in place of the old one (`IntakeService.rotate_token` also puts it in force)."""
     token = Secret(secrets.token_urlsafe(TOKEN_BYTES))
     (store or credentials.default_store()).set_secret(TOKEN_NAME, token)
     log.info("replaced the intake token in the keyring")

@@ -1,7 +1,8 @@
 """The one door between widgets and the engine.
 
 Engine events (plain dataclasses on the loop thread) come out as Qt signals; the trader's
-intent (submit, cancel, modify, kill switch, risk limits) and every read go in as coroutines. Reads run on
+intent (submit, cancel, modify, kill switch, risk limits, approvals of external orders) and
+every read go in as coroutines. Reads run on
 the engine's database thread (`workers.db`) and quotes on its broker threads, so the window's
 thread never waits on a commit or a broker. Widgets never see the repository or the broker.
 """
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import QObject, Signal
 
+from trader_gui.credentials import Secret
 from trader_gui.domain.enums import Exchange
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.kill_switch import KillSwitchState
@@ -38,6 +40,13 @@ from trader_gui.engine.events import (
     PnlUpdated,
     PollCompleted,
 )
+from trader_gui.engine.intake_approvals import (
+    ApprovalError,
+    ApprovalResult,
+    Decision,
+    WaitingOrder,
+)
+from trader_gui.engine.intake_config import IntakeConfig
 from trader_gui.engine.master_refresh import MasterOutcome
 from trader_gui.engine.order_engine import ActionResult
 from trader_gui.engine.runtime import Runtime
@@ -77,6 +86,10 @@ class EngineBridge(QObject):
     """(orders waiting for the account's order throttle, its rate per second); 0 when drained."""
     masters_loaded = Signal(object)
     """MastersLoaded: the instrument list in use changed (count, source, day)."""
+    approvals_changed = Signal()
+    """An external order started waiting, or was approved, rejected or expired."""
+    intake_changed = Signal()
+    """The intake started, stopped or was given new settings: see `intake_url` and friends."""
 
     def __init__(self, runtime: Runtime, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +99,9 @@ class EngineBridge(QObject):
         self._stopped = False
         self._queued = 0
         self._unsubscribe = runtime.events.subscribe(self._on_event)
+        self._unsubscribe_approvals = runtime.intake.approvals.subscribe(
+            self.approvals_changed.emit
+        )
 
     # ---- facts the window shows -------------------------------------------------------------
 
@@ -151,6 +167,8 @@ class EngineBridge(QObject):
         """Recover and reconcile; tickets are taken once the engine says it is ready."""
         await self._runtime.start()
         self._check_ready()
+        self.intake_changed.emit()  # the intake starts with the runtime, when configured
+        self.approvals_changed.emit()  # decisions restored from the last run
 
     async def shutdown(self) -> None:
         """Stop the engine (watcher, running steps, threads, files). Safe to call twice."""
@@ -158,8 +176,10 @@ class EngineBridge(QObject):
             return
         self._stopped = True
         self._unsubscribe()
+        self._unsubscribe_approvals()
         self._ready = False
         await self._runtime.stop()
+        self.intake_changed.emit()
 
     # ---- the trader's intent ----------------------------------------------------------------
 
@@ -263,6 +283,77 @@ class EngineBridge(QObject):
         if masters is None:
             return MasterOutcome(False, "Symbol masters cannot be loaded in this program.")
         return await masters.load_files(list(paths))
+
+    # ---- external order intake ------------------------------------------------------------
+
+    @property
+    def intake_config(self) -> IntakeConfig:
+        return self._runtime.intake.config
+
+    @property
+    def intake_url(self) -> str | None:
+        """Where the intake listens right now; None while it is off."""
+        return self._runtime.intake.url
+
+    def waiting_approvals(self) -> list[WaitingOrder]:
+        """External orders waiting for the trader, oldest first."""
+        return self._runtime.intake.approvals.waiting()
+
+    def approval_decisions(self) -> list[Decision]:
+        """Recent approval decisions (approved, rejected, expired), oldest first."""
+        return self._runtime.intake.approvals.decisions()
+
+    async def approve(
+        self, command_id: str, edits: dict[str, object] | None = None
+    ) -> list[OrderRecord]:
+        """Send a waiting external order (with the trader's edits) through the six steps.
+        Raises ApprovalError with the sentence to show; a bad edit leaves it waiting."""
+        self._set_busy(+1)
+        try:
+            records = await self._runtime.intake.approvals.approve(command_id, edits)
+        finally:
+            self._set_busy(-1)
+        self._runtime.watcher.poll_soon()
+        return records
+
+    async def reject(self, command_id: str, reason: str = "") -> Decision:
+        """Raises ApprovalError when the order is no longer waiting."""
+        return await self._runtime.intake.approvals.reject(command_id, reason)
+
+    async def approve_all(self) -> list[ApprovalResult]:
+        self._set_busy(+1)
+        try:
+            results = await self._runtime.intake.approvals.approve_all()
+        finally:
+            self._set_busy(-1)
+        self._runtime.watcher.poll_soon()
+        return results
+
+    async def reject_all(self, reason: str = "") -> list[Decision]:
+        """Reject every order waiting now; one decided meanwhile (expired) is skipped."""
+        decisions = []
+        for entry in self.waiting_approvals():
+            try:
+                decisions.append(await self.reject(entry.command_id, reason))
+            except ApprovalError as error:
+                log.info("reject all: %s", error)
+        return decisions
+
+    async def apply_intake(self, config: IntakeConfig) -> bool:
+        """The intake listens again with these settings (or stops, when off); True if it
+        listens. A failure to listen arrives as a notice with its reason."""
+        try:
+            return await self._runtime.intake.apply(config)
+        finally:
+            self.intake_changed.emit()
+
+    async def intake_token(self) -> Secret | None:
+        """The intake token from the keyring (None until the intake first starts)."""
+        return await self._runtime.intake.read_token()
+
+    async def regenerate_intake_token(self) -> Secret:
+        """A new token, in force at once: senders holding the old one get 401."""
+        return await self._runtime.intake.rotate_token()
 
     # ---- reads (database thread) ------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut, QShowEv
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QSizePolicy,
@@ -31,8 +32,10 @@ from trader_gui.domain.enums import Side
 from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.events import Level, Notice
+from trader_gui.engine.intake_config import intake_config_from
 from trader_gui.paths import AppPaths
 from trader_gui.settings import DEFAULT_SHORTCUTS, Settings
+from trader_gui.ui.approvals_panel import ApprovalsPanel
 from trader_gui.ui.blockers_panel import BlockersPanel
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.dialogs import answer, question
@@ -45,7 +48,12 @@ from trader_gui.ui.order_entry import OrderEntryPanel
 from trader_gui.ui.orders_panel import OrdersPanel
 from trader_gui.ui.pnl_panel import PnlPanel
 from trader_gui.ui.positions_panel import PositionsPanel
-from trader_gui.ui.settings_dialog import SettingsDialog, needs_restart, risk_limits_of
+from trader_gui.ui.settings_dialog import (
+    SettingsDialog,
+    intake_settings,
+    needs_restart,
+    risk_limits_of,
+)
 from trader_gui.ui.status_bar import NOTICE_MS, StatusBar
 from trader_gui.ui.tasks import TaskKeeper, in_thread
 from trader_gui.ui.theme import ThemeColors, apply_theme
@@ -58,6 +66,7 @@ LAYOUT_FILE = "window.ini"
 ORDERS_HEADER_KEY = "orders_tree_header"
 """The orders table's columns (order, widths, sort); the tree's, not the old table's."""
 APP_TITLE = "trader-gui"
+APPROVALS_TITLE = "Approvals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,7 @@ class Docks:
     pnl: QDockWidget
     positions: QDockWidget
     log: QDockWidget
+    approvals: QDockWidget
 
     def all(self) -> tuple[QDockWidget, ...]:
         return (
@@ -79,6 +89,7 @@ class Docks:
             self.pnl,
             self.positions,
             self.log,
+            self.approvals,
         )
 
 
@@ -129,8 +140,13 @@ class MainWindow(QMainWindow):
         self.pnl = PnlPanel(bridge)
         self.positions = PositionsPanel(bridge)
         self.log_panel = LogPanel(self.log_handler)
+        self.approvals = ApprovalsPanel(bridge, self.tasks)
         self.status = StatusBar(bridge.broker_name, bridge.client_id)
         self.setStatusBar(self.status)
+        self.intake_warning = QLabel()
+        self.intake_warning.setObjectName("intakeWarning")
+        self.intake_warning.setVisible(False)
+        self.status.addPermanentWidget(self.intake_warning)
         self.tray = TraySink(self)
         bridge.add_alert_sink(self.tray)
 
@@ -175,6 +191,7 @@ class MainWindow(QMainWindow):
             pnl=self._dock("P&&L vs risk limits", "pnlDock", self.pnl),
             positions=self._dock("Positions", "positionsDock", self.positions),
             log=self._dock("Log", "logDock", self.log_panel),
+            approvals=self._dock(APPROVALS_TITLE, "approvalsDock", self.approvals),
         )
 
     def _arrange_default(self) -> None:
@@ -193,6 +210,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(docks.lifecycle, docks.blockers, Qt.Orientation.Horizontal)
         self.splitDockWidget(docks.blockers, docks.positions, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(docks.blockers, docks.log)
+        self.tabifyDockWidget(docks.blockers, docks.approvals)
         docks.blockers.raise_()
         self._size_default_docks()
 
@@ -308,6 +326,10 @@ class MainWindow(QMainWindow):
         self.masters.status_message.connect(self.status.say)
         bridge.notice.connect(self.show_notice)
         bridge.ready_changed.connect(self._ready_changed)
+        bridge.intake_changed.connect(self._show_intake_warning)
+        self.approvals.waiting_count_changed.connect(self._show_waiting_count)
+        self.approvals.order_waiting.connect(self._order_waiting)
+        self.approvals.status_message.connect(self.status.say)
 
     # ---- settings, theme, keys --------------------------------------------------------------
 
@@ -325,6 +347,14 @@ class MainWindow(QMainWindow):
             if limits != self.bridge.risk_limits:
                 self.bridge.set_risk_limits(limits)
                 self.pnl.limit_changed()
+            if intake_settings(old) != intake_settings(settings):
+                # a port given with --intake-port stays unless the trader changed the port
+                kept = old.intake_port == settings.intake_port
+                port = self.bridge.intake_config.port if kept else None
+                self.tasks.spawn(
+                    self.bridge.apply_intake(intake_config_from(settings, port)),
+                    name="intake settings",
+                )
             later = needs_restart(old, settings)
             saved = f"Settings saved to {self.config_path}."
             self.status.say(
@@ -338,6 +368,7 @@ class MainWindow(QMainWindow):
         self.pnl.set_theme(theme)
         self.positions.set_theme(theme)
         self.log_panel.set_theme(theme)
+        self.approvals.set_theme(theme)
 
     def _install_shortcuts(self, shortcuts: dict[str, str]) -> None:
         keys = DEFAULT_SHORTCUTS | shortcuts
@@ -370,7 +401,9 @@ class MainWindow(QMainWindow):
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()
             return self.settings_dialog
-        dialog = SettingsDialog(self.settings, self.config_path, self)
+        dialog = SettingsDialog(
+            self.settings, self.config_path, self, bridge=self.bridge, tasks=self.tasks
+        )
         dialog.saved.connect(self.apply_settings)
         dialog.destroyed.connect(lambda *_: setattr(self, "settings_dialog", None))
         self.settings_dialog = dialog
@@ -499,6 +532,36 @@ class MainWindow(QMainWindow):
     def _update_title(self, state: KillSwitchState) -> None:
         title = f"{APP_TITLE} — {self.bridge.client_id} on {self.bridge.broker_name}"
         self.setWindowTitle(f"{title} — KILL SWITCH ON" if state.active else title)
+
+    def _show_waiting_count(self, count: int) -> None:
+        dock = self.docks.approvals
+        dock.setWindowTitle(f"{APPROVALS_TITLE} ({count} waiting)" if count else APPROVALS_TITLE)
+
+    def _order_waiting(self, summary: str) -> None:
+        """A new external order waits: bring its panel forward and ask for attention."""
+        dock = self.docks.approvals
+        dock.show()
+        dock.raise_()
+        self.status.showMessage(
+            f"External order waiting for your approval: {summary}", NOTICE_MS[Level.WARNING]
+        )
+        QApplication.alert(self)
+
+    def _show_intake_warning(self) -> None:
+        """Amber in the status bar for as long as the intake listens beyond this machine."""
+        config = self.bridge.intake_config
+        url = self.bridge.intake_url
+        exposed = url is not None and not config.is_loopback
+        self.intake_warning.setVisible(exposed)
+        if exposed:
+            self.intake_warning.setText(f"⚠ Order intake open to the network: {url}")
+            self.intake_warning.setToolTip(
+                f"The intake listens on {config.host}, not only on this machine: anyone on the "
+                "network who has the token can place orders. Set the host back to 127.0.0.1 "
+                "in Settings → Intake unless this is what you want."
+            )
+        else:
+            self.intake_warning.clear()
 
     def _ready_changed(self, ready: bool) -> None:
         if ready:
@@ -645,6 +708,8 @@ class MainWindow(QMainWindow):
         if self._error_box is not None:
             self._error_box.close()
         self.blockers.stop()
+        self.approvals.close_dialogs()
+        self.approvals.stop()
         await self.tasks.close()
         try:
             await self.bridge.shutdown()

@@ -5,6 +5,8 @@ immediately (the risk manager checks the next order against the new limits and k
 day's risk memory); broker, account, timing and unlocking after a max-loss trip change what
 the engine was built with, so they apply on the next start (the dialog says so beside each).
 
+The Intake tab (`intake_settings.py`) is applied to the running intake when saved.
+
 The Risk tab has one field per `RiskLimits` limit; empty means off. What is typed is checked
 by `RiskLimits` itself, and its sentence is shown under the field it is about.
 """
@@ -40,10 +42,15 @@ from PySide6.QtWidgets import (
 from trader_gui.domain.prices import to_decimal
 from trader_gui.domain.risk_limits import RiskLimits
 from trader_gui.settings import DEFAULT_SHORTCUTS, Settings, save_settings
+from trader_gui.ui.bridge import EngineBridge
+from trader_gui.ui.intake_settings import IntakeSettingsPage, intake_settings
+from trader_gui.ui.tasks import TaskKeeper
 from trader_gui.ui.theme import THEMES
 from trader_gui.ui.widgets import set_invalid
 
 log = logging.getLogger(__name__)
+
+__all__ = ["SettingsDialog", "intake_settings", "needs_restart", "risk_limits_of"]
 
 SHORTCUT_TITLES = {
     "buy_ticket": "Buy ticket",
@@ -252,7 +259,15 @@ class SettingsDialog(QDialog):
     saved = Signal(object)
     """The new Settings, after they are written to the config file."""
 
-    def __init__(self, settings: Settings, config_path: Path, parent: QWidget | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        config_path: Path,
+        parent: QWidget | None = None,
+        *,
+        bridge: EngineBridge | None = None,
+        tasks: TaskKeeper | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -291,6 +306,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.general_page, "General")
         self.tabs.addTab(self.risk_page, "Risk")
         self.tabs.addTab(self.look_page, "Look and keys")
+        self.intake_page = IntakeSettingsPage(settings, bridge=bridge, tasks=tasks)
+        self.tabs.addTab(self.intake_page, "Intake")
 
         self.error = QLabel()
         self.error.setObjectName("fieldError")
@@ -477,9 +494,13 @@ class SettingsDialog(QDialog):
         duplicated = sorted({text for text in used if used.count(text) > 1})
         if duplicated:
             problems.append(f"Each key can do one thing: {', '.join(duplicated)} is used twice.")
+        intake, intake_problems = self.intake_page.values()
+        problems.extend(intake_problems)
         if problems or limits is None:
             if risk_problems:
                 self.tabs.setCurrentWidget(self.risk_page)
+            elif intake_problems:
+                self.tabs.setCurrentWidget(self.intake_page)
             return None, problems
         settings = replace(
             self._settings,
@@ -497,6 +518,7 @@ class SettingsDialog(QDialog):
             default_strategy=strategy,
             theme=self.theme.currentText(),
             shortcuts=shortcuts,
+            **intake,
         )
         return settings, []
 
