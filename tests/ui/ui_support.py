@@ -4,13 +4,14 @@ typed as a trader types it. The Qt platform and the binding guard are set up by 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from clocks import FakeClock
 from PySide6.QtCore import Qt
 
 from trader_gui.brokers.paper import PaperBroker
@@ -75,10 +76,9 @@ class TerminalFactory:
     root: Path
     opened: list[Terminal] = field(default_factory=list)
 
-    def open(
-        self, *, clock: Callable[[], datetime] | None = None, **settings_changes: Any
-    ) -> Terminal:
-        """`clock`: the engine's wall clock (a FakeClock moves deadlines without waiting)."""
+    def open(self, *, clock: FakeClock | None = None, **settings_changes: Any) -> Terminal:
+        """`clock`: the engine's wall and monotonic clocks (a FakeClock moves deadlines
+        without waiting)."""
         paths = AppPaths.under(self.root)
         paths.ensure()
         settings = replace(TEST_SETTINGS, **settings_changes)
@@ -97,6 +97,7 @@ class TerminalFactory:
             config=config,
             intake=intake_config_from(settings),  # off unless a test sets intake_port
             clock=clock or utc_now,
+            monotonic=clock.monotonic if clock is not None else time.monotonic,
         )
         bridge = EngineBridge(runtime)
         window = MainWindow(bridge, settings, paths=paths, config_path=paths.config_file)
