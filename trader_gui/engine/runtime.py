@@ -14,6 +14,7 @@ from datetime import datetime
 
 from trader_gui.brokers.base import Broker
 from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.market_calendar import MarketCalendar
 from trader_gui.domain.market_time import utc_now
 from trader_gui.engine.alerts import Alerter, AlertSink
 from trader_gui.engine.config import EngineConfig
@@ -21,6 +22,7 @@ from trader_gui.engine.events import Event, EventBus, OrderUpdated, PollComplete
 from trader_gui.engine.flatten import Flattener, FlattenReport
 from trader_gui.engine.intake import IntakeService
 from trader_gui.engine.intake_config import IntakeConfig
+from trader_gui.engine.market_hours import MarketHours
 from trader_gui.engine.order_engine import OrderEngine
 from trader_gui.engine.recovery import fail_interrupted
 from trader_gui.engine.risk import STATE_KEY, RiskManager
@@ -43,7 +45,11 @@ class Runtime:
         events: EventBus | None = None,
         alert_sinks: Sequence[AlertSink] = (),
         intake: IntakeConfig | None = None,
+        calendar: MarketCalendar | None = None,
     ) -> None:
+        """`calendar`: sessions, holidays and the broker's AMO and MIS rules, checked in step
+        2. The program always passes one for a live broker; None takes every exchange as open
+        (the paper broker outside its session mode, and tests that do not test the hours)."""
         self.repository = repository
         self.broker = broker
         self.catalog = catalog
@@ -60,6 +66,7 @@ class Runtime:
             events=self.events,
             clock=clock,
             risk=RiskManager(config.limits()),
+            market=MarketHours(calendar, broker.name, clock) if calendar is not None else None,
         )
         self.watcher = Watcher(self.engine, repository, clock)
         self.flattener = Flattener(self.engine, self.watcher)
