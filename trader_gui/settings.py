@@ -65,6 +65,10 @@ class Settings:
     intake_rate_per_s: float = 20.0
     kite_redirect_port: int = 5000
     """The daily login's redirect: http://127.0.0.1:<port>/ as registered with Kite."""
+    paper_session_mode: bool = False
+    """The paper broker follows the market calendar: closed-market orders refused or held as
+    AMOs, MIS squared off at the cut-off. Off, it fills at any hour (a fresh machine at night
+    still shows fills). Live brokers always follow the calendar."""
 
     def to_toml(self) -> str:
         """TOML has no null: a limit turned off is written as "off", so it stays off."""
@@ -175,7 +179,7 @@ def _coerce(path: Path, key: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
             raise SettingsError(f"{path}: {key} must be a port number, not {value!r}")
         return value
-    if key in ("allow_unlock_after_max_loss", "intake_approval"):
+    if key in ("allow_unlock_after_max_loss", "intake_approval", "paper_session_mode"):
         if not isinstance(value, bool):
             raise SettingsError(f"{path}: {key} must be true or false")
         return value
