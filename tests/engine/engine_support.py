@@ -36,6 +36,7 @@ class Harness:
     paper_config: PaperConfig
     calendar: MarketCalendar | None = None
     """None (the default): every exchange open, so a test does not depend on the hour."""
+    check_hours: bool = True
     runtimes: list[Runtime] = field(default_factory=list, repr=False)
     events: list[Event] = field(default_factory=list, repr=False)
 
@@ -57,6 +58,7 @@ class Harness:
             config=config,
             clock=self.clock,
             calendar=self.calendar,
+            check_hours=self.check_hours,
         )
         runtime.events.subscribe(self.events.append)
         self.runtimes.append(runtime)

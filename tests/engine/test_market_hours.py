@@ -132,10 +132,11 @@ async def test_the_preview_tells_the_trader_it_will_go_as_an_amo(hours, clock) -
     clock.jump_to(ist(28, 11))
     runtime = await hours.start()
 
-    preview = await runtime.engine.preview(ticket(**NIFTY_CE))
+    preview = runtime.engine.session_preview(ticket(**NIFTY_CE))
 
     assert preview is not None
-    assert preview.startswith(
+    assert not preview.refused
+    assert preview.text.startswith(
         "Market closed: this order will go as an AMO (opens Mon 30 Nov 09:15)"
     )
 
@@ -144,10 +145,11 @@ async def test_the_preview_of_a_refused_order_says_why_before_it_is_sent(hours, 
     clock.jump_to(ist(25, 15, 17))
     runtime = await hours.start()
 
-    preview = await runtime.engine.preview(ticket(product=Product.MIS))
+    preview = runtime.engine.session_preview(ticket(product=Product.MIS))
 
     assert preview is not None
-    assert preview.startswith("Will be refused: New MIS orders")
+    assert preview.refused
+    assert preview.text.startswith("Will be refused: New MIS orders")
     assert runtime.repository.count_orders("PAPER") == 0
 
 
@@ -180,3 +182,18 @@ async def test_without_a_calendar_every_hour_is_open(harness, clock) -> None:
 
     assert record.status is OrderStatus.SENT_TO_BROKER
     assert record.amo is False
+
+
+async def test_a_calendar_shown_but_not_checked_lets_paper_fill_at_any_hour(hours, clock) -> None:
+    """The paper broker outside its session mode: the window shows the hours, step 2 does
+    not keep them."""
+    hours.check_hours = False
+    clock.jump_to(ist(28, 3))
+    runtime = await hours.start()
+
+    record = await runtime.engine.submit(ticket())
+
+    assert record.status is OrderStatus.SENT_TO_BROKER
+    assert record.amo is False
+    assert runtime.market_hours is not None
+    assert runtime.engine.session_preview(ticket()) is None

@@ -11,7 +11,7 @@ from tickets import ticket
 from trader_gui.domain.enums import Exchange, Product, Source, Tag
 from trader_gui.domain.market_calendar import MarketStatus, UnknownBrokerError
 from trader_gui.domain.market_time import IST
-from trader_gui.engine.assembly import market_calendar
+from trader_gui.engine.assembly import checks_market_hours
 from trader_gui.engine.market_hours import MarketHours
 from trader_gui.persistence.calendar_file import load_bundled_calendar
 from trader_gui.settings import Settings
@@ -98,7 +98,7 @@ def test_a_broker_the_calendar_does_not_know_is_refused_at_start() -> None:
 
 
 def test_the_program_checks_the_hours_for_live_brokers_and_for_paper_in_session_mode() -> None:
-    assert market_calendar(Settings(broker="kite"), "kite") is not None
-    assert market_calendar(Settings(broker="shoonya"), "shoonya") is not None
-    assert market_calendar(Settings(), "paper") is None
-    assert market_calendar(Settings(paper_session_mode=True), "paper") is not None
+    assert checks_market_hours(Settings(broker="kite"), "kite")
+    assert checks_market_hours(Settings(broker="shoonya"), "shoonya")
+    assert not checks_market_hours(Settings(), "paper")
+    assert checks_market_hours(Settings(paper_session_mode=True), "paper")

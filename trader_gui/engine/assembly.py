@@ -7,7 +7,6 @@ from pathlib import Path
 
 from trader_gui.brokers.registry import BrokerOptions, create_broker
 from trader_gui.domain.instruments import InstrumentCatalog
-from trader_gui.domain.market_calendar import MarketCalendar
 from trader_gui.engine.alert_telegram import telegram_sink_from_keyring
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.intake_config import intake_config_from
@@ -47,12 +46,10 @@ def database_url(settings: Settings, paths: AppPaths, options: LaunchOptions) ->
     return options.db_url or settings.database_url or sqlite_url(paths.database_file)
 
 
-def market_calendar(settings: Settings, broker: str) -> MarketCalendar | None:
-    """The calendar step 2 checks: always for a live broker; for the paper broker only in
+def checks_market_hours(settings: Settings, broker: str) -> bool:
+    """Step 2 keeps the market's hours always for a live broker; for the paper broker only in
     its session mode, so that paper trading fills at any hour unless asked not to."""
-    if broker == "paper" and not settings.paper_session_mode:
-        return None
-    return load_bundled_calendar()
+    return broker != "paper" or settings.paper_session_mode
 
 
 def open_repository(url: str, *, single_instance: bool = False) -> OrderRepository:
@@ -76,7 +73,8 @@ def build_runtime(
     client_id = options.client_id or settings.client_id
     catalog = catalog or load_catalog()
     broker_name = options.broker or settings.broker
-    calendar = market_calendar(settings, broker_name)
+    calendar = load_bundled_calendar()
+    check_hours = checks_market_hours(settings, broker_name)
     repository = open_repository(database_url(settings, paths, options), single_instance=True)
     try:
         broker = create_broker(
@@ -88,7 +86,7 @@ def build_runtime(
                 timeout_s=settings.broker_timeout_s * 0.7,
                 market_protection=_market_protection(settings.kite_market_protection),
                 algo_id=settings.kite_algo_id,
-                calendar=calendar,
+                calendar=calendar if check_hours else None,
             ),
             catalog,
         )
@@ -106,6 +104,7 @@ def build_runtime(
         catalog=catalog,
         config=engine_config(settings, client_id),
         calendar=calendar,
+        check_hours=check_hours,
     )
 
 

@@ -47,6 +47,14 @@ OPEN = Clearance()
 """No calendar, or the exchange takes the order now."""
 
 
+@dataclass(frozen=True, slots=True)
+class SessionNote:
+    """The order form's line about the market's hours: goes as an AMO, or will be refused."""
+
+    text: str
+    refused: bool
+
+
 class MarketHours:
     """Sessions, AMO windows and MIS cut-offs for the engine's broker, at the engine's clock."""
 
@@ -92,15 +100,18 @@ class MarketHours:
             sentence += f" {state.exchange} opens {opens} IST."
         return Clearance(tag=Tag.MARKET_CLOSED, sentence=sentence)
 
-    def preview(self, command: OrderCommand) -> str | None:
+    def preview(self, command: OrderCommand) -> SessionNote | None:
         """A line for the order form when the ticket would not go as a normal order now."""
         clearance = self.clearance(command)
         if clearance.amo:
             opens = _opens_at(self.window(command).state)
             when = f" (opens {opens})" if opens else ""
-            return f"Market closed: this order will go as an AMO{when}. {clearance.sentence}"
+            return SessionNote(
+                f"Market closed: this order will go as an AMO{when}. {clearance.sentence}",
+                refused=False,
+            )
         if clearance.refused:
-            return f"Will be refused: {clearance.sentence}"
+            return SessionNote(f"Will be refused: {clearance.sentence}", refused=True)
         return None
 
     def states(self, exchanges: Iterable[Exchange]) -> list[MarketState]:

@@ -47,7 +47,7 @@ from trader_gui.engine.events import (
     OrdersQueued,
     OrderUpdated,
 )
-from trader_gui.engine.market_hours import MarketHours
+from trader_gui.engine.market_hours import MarketHours, SessionNote
 from trader_gui.engine.risk import RiskManager
 from trader_gui.engine.throttle import OrderThrottle
 from trader_gui.engine.workers import Workers
@@ -252,16 +252,15 @@ class OrderEngine:
         finally:
             self._in_flight.discard(command.command_id)
 
+    def session_preview(self, command: OrderCommand) -> SessionNote | None:
+        """What the market's hours do to this ticket now (goes as an AMO, or will be refused
+        and why), for the window to show before the trader presses Buy or Sell; None when it
+        goes as a regular order. Pure and quick: no broker, no database."""
+        return self.market.preview(command) if self.market is not None else None
+
     async def preview(self, command: OrderCommand) -> str | None:
         """How the broker will really send this order (a protected MARKET goes as a LIMIT at
-        a computed price, a closed market's order goes as an AMO), for the window to show
-        before the trader confirms."""
-        hours = self.market.preview(command) if self.market is not None else None
-        protection = await self._protection_preview(command)
-        lines = [line for line in (hours, protection) if line]
-        return "\n".join(lines) if lines else None
-
-    async def _protection_preview(self, command: OrderCommand) -> str | None:
+        a computed price), for the window to show before the trader confirms."""
         protection_for = getattr(self.broker, "protection_for", None)
         if protection_for is None or command.order_type not in (OrderType.MARKET, OrderType.SL_M):
             return None

@@ -46,16 +46,21 @@ class Runtime:
         alert_sinks: Sequence[AlertSink] = (),
         intake: IntakeConfig | None = None,
         calendar: MarketCalendar | None = None,
+        check_hours: bool = True,
     ) -> None:
-        """`calendar`: sessions, holidays and the broker's AMO and MIS rules, checked in step
-        2. The program always passes one for a live broker; None takes every exchange as open
-        (the paper broker outside its session mode, and tests that do not test the hours)."""
+        """`calendar`: sessions, holidays and the broker's AMO and MIS rules, shown in the
+        window and, with `check_hours`, kept in step 2. The program always passes one and
+        checks it for a live broker; the paper broker outside its session mode only shows it.
+        None (tests that do not test the hours) takes every exchange as open."""
         self.repository = repository
         self.broker = broker
         self.catalog = catalog
         self.config = config
         self.clock = clock
         self.events = events or EventBus()
+        self.market_hours = (
+            MarketHours(calendar, broker.name, clock) if calendar is not None else None
+        )
         self.workers = Workers(config.broker_workers)
         self.engine = OrderEngine(
             repository=repository,
@@ -66,7 +71,7 @@ class Runtime:
             events=self.events,
             clock=clock,
             risk=RiskManager(config.limits()),
-            market=MarketHours(calendar, broker.name, clock) if calendar is not None else None,
+            market=self.market_hours if check_hours else None,
         )
         self.watcher = Watcher(self.engine, repository, clock)
         self.flattener = Flattener(self.engine, self.watcher)
