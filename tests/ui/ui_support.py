@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from PySide6.QtCore import Qt
 from trader_gui.brokers.paper import PaperBroker
 from trader_gui.brokers.paper_config import PaperConfig
 from trader_gui.domain.enums import Side
+from trader_gui.domain.market_calendar import MarketCalendar
 from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.assembly import engine_config, load_catalog, open_repository
 from trader_gui.engine.runtime import Runtime
@@ -72,7 +74,16 @@ class TerminalFactory:
     root: Path
     opened: list[Terminal] = field(default_factory=list)
 
-    def open(self, **settings_changes: Any) -> Terminal:
+    def open(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        calendar: MarketCalendar | None = None,
+        **settings_changes: Any,
+    ) -> Terminal:
+        """A terminal on the real clock and no calendar (every hour open, so no test depends
+        on when it runs), unless a test gives a clock and a calendar: then the engine keeps
+        the market's hours and the paper broker is in session mode."""
         paths = AppPaths.under(self.root)
         paths.ensure()
         settings = replace(TEST_SETTINGS, **settings_changes)
@@ -83,8 +94,17 @@ class TerminalFactory:
             state_path=paths.paper_broker_file,
             client_id=settings.client_id,
             config=PAPER,
+            **({"clock": clock} if clock is not None else {}),
+            calendar=calendar,
         )
-        runtime = Runtime(repository=repository, broker=broker, catalog=CATALOG, config=config)
+        runtime = Runtime(
+            repository=repository,
+            broker=broker,
+            catalog=CATALOG,
+            config=config,
+            calendar=calendar,
+            **({"clock": clock} if clock is not None else {}),
+        )
         bridge = EngineBridge(runtime)
         window = MainWindow(bridge, settings, paths=paths, config_path=paths.config_file)
         terminal = Terminal(paths, settings, runtime, broker, bridge, window)

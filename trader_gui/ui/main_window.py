@@ -40,6 +40,7 @@ from trader_gui.ui.kill_switch import KillSwitchControl
 from trader_gui.ui.lifecycle_panel import LifecyclePanel
 from trader_gui.ui.log_panel import LogPanel, QtLogHandler
 from trader_gui.ui.login_dialog import BrokerLoginDialog
+from trader_gui.ui.market_clock import MarketClock
 from trader_gui.ui.order_entry import OrderEntryPanel
 from trader_gui.ui.orders_panel import OrdersPanel
 from trader_gui.ui.pnl_panel import PnlPanel
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self.log_panel = LogPanel(self.log_handler)
         self.status = StatusBar(bridge.broker_name, bridge.client_id)
         self.setStatusBar(self.status)
+        self.market_clock = MarketClock(bridge, self.status, parent=self)
         self.tray = TraySink(self)
         bridge.add_alert_sink(self.tray)
 

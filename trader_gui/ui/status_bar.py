@@ -1,14 +1,18 @@
 """The status bar: broker and connection, account, last poll and its latency, kill switch,
-a busy indicator while a ticket is being sent, orders waiting for the order throttle, and the
-engine's notices."""
+a busy indicator while a ticket is being sent, orders waiting for the order throttle, the
+market's state (NSE open · closes 15:30), and the engine's notices."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.market_calendar import MarketState, MarketStatus
 from trader_gui.engine.events import Connection, ConnectionChanged, Level, Notice, PollCompleted
 from trader_gui.ui.formatting import local
+from trader_gui.ui.market_text import market_line
 from trader_gui.ui.widgets import set_state
 
 NOTICE_MS = {Level.INFO: 8_000, Level.WARNING: 20_000, Level.ERROR: 60_000}
@@ -48,6 +52,9 @@ class StatusBar(QStatusBar):
         self.poll.setObjectName("pollLabel")
         self.kill_switch = QLabel()
         self.kill_switch.setObjectName("killSwitchLabel")
+        self.market = QLabel()
+        self.market.setObjectName("marketLabel")
+        self.market.setVisible(False)
         for widget in (
             self.queue,
             self.busy_label,
@@ -55,6 +62,7 @@ class StatusBar(QStatusBar):
             self.connection,
             self.account,
             self.poll,
+            self.market,
             self.kill_switch,
         ):
             self.addPermanentWidget(widget)
@@ -100,6 +108,24 @@ class StatusBar(QStatusBar):
     def show_kill_switch(self, state: KillSwitchState) -> None:
         self.kill_switch.setText("KILL SWITCH ON" if state.active else "Kill switch off")
         set_state(self.kill_switch, "state", "on" if state.active else "off")
+
+    def show_market(self, states: list[MarketState], now: datetime, *, checked: bool) -> None:
+        """Each traded exchange's state in a few words; the full sentences in the tooltip.
+        Hidden when there is no calendar."""
+        if not states:
+            self.market.setVisible(False)
+            return
+        self.market.setText(" | ".join(market_line(state, now) for state in states))
+        tip = [state.sentence for state in states]
+        if not checked:
+            tip.append(
+                "The paper broker fills at any hour: turn on its session mode "
+                "(paper_session_mode) to keep these hours."
+            )
+        self.market.setToolTip("\n".join(tip))
+        is_open = any(state.status is MarketStatus.OPEN for state in states)
+        set_state(self.market, "state", "ok" if is_open else "off")
+        self.market.setVisible(True)
 
     def show_notice(self, notice: Notice) -> None:
         self.showMessage(notice.text, NOTICE_MS.get(notice.level, 8_000))
