@@ -17,6 +17,7 @@ from ui_support import OPTION, Terminal, TerminalFactory, submit, type_ticket, w
 from trader_gui.domain.enums import Tag
 from trader_gui.domain.market_time import IST
 from trader_gui.persistence.calendar_file import load_bundled_calendar
+from trader_gui.settings import load_settings
 
 CALENDAR = load_bundled_calendar()
 
@@ -124,3 +125,18 @@ def test_an_open_mis_position_counts_down_to_the_square_off_amber_then_red(
     assert shown() == ("auto square-off in 10:00", theme.warning)
     clock.jump_to(datetime(2026, 11, 25, 15, 16, 30, tzinfo=IST))
     assert shown() == ("auto square-off in 03:30", theme.loss)
+
+
+def test_the_paper_session_mode_is_a_setting_that_applies_on_restart(
+    terminals: TerminalFactory,
+) -> None:
+    terminal = terminals.open()
+    window = terminal.window
+    dialog = window.open_settings()
+    assert not dialog.paper_session.isChecked()
+
+    dialog.paper_session.setChecked(True)
+    dialog.save()
+
+    assert load_settings(terminal.paths.config_file).paper_session_mode is True
+    assert "paper broker session mode change applies on restart" in (window.status.currentMessage())
