@@ -140,3 +140,14 @@ def test_the_paper_session_mode_is_a_setting_that_applies_on_restart(
 
     assert load_settings(terminal.paths.config_file).paper_session_mode is True
     assert "paper broker session mode change applies on restart" in (window.status.currentMessage())
+
+
+def test_a_year_without_a_holiday_list_is_said_in_the_status_bar(
+    qtbot: Any, terminals: TerminalFactory
+) -> None:
+    terminal, _clock = open_at(terminals, datetime(2027, 1, 26, 11, tzinfo=IST))  # Republic Day
+    market = terminal.window.status.market
+
+    assert market.text().endswith("· no 2027 holiday list")
+    assert market.property("state") == "warn"
+    assert "lists no holidays for 2027" in market.toolTip()

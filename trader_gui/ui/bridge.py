@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from trader_gui.domain.enums import Exchange, Product
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.kill_switch import KillSwitchState
-from trader_gui.domain.market_calendar import MarketState
+from trader_gui.domain.market_calendar import MarketState, to_ist
 from trader_gui.domain.market_time import trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.risk_limits import LimitRoom, RiskLimits
@@ -297,6 +297,15 @@ class EngineBridge(QObject):
         if hours is None:
             return []
         return hours.states(self._traded_exchanges())
+
+    def missing_holidays(self) -> int | None:
+        """This year, when the calendar lists no holidays for it (every weekday would look
+        like a trading day); None when it does, or when there is no calendar."""
+        hours = self._runtime.market_hours
+        if hours is None:
+            return None
+        today = to_ist(self.now()).date()
+        return None if hours.calendar.knows_holidays(today) else today.year
 
     def session_preview(self, command: OrderCommand) -> SessionNote | None:
         """What the market's hours do to this ticket now: goes as an AMO, or will be refused

@@ -29,4 +29,5 @@ class MarketClock(QObject):
             self._bridge.market_states(),
             self._bridge.now(),
             checked=self._bridge.market_hours_checked,
+            missing_holidays=self._bridge.missing_holidays(),
         )

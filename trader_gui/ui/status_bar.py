@@ -109,14 +109,29 @@ class StatusBar(QStatusBar):
         self.kill_switch.setText("KILL SWITCH ON" if state.active else "Kill switch off")
         set_state(self.kill_switch, "state", "on" if state.active else "off")
 
-    def show_market(self, states: list[MarketState], now: datetime, *, checked: bool) -> None:
+    def show_market(
+        self,
+        states: list[MarketState],
+        now: datetime,
+        *,
+        checked: bool,
+        missing_holidays: int | None = None,
+    ) -> None:
         """Each traded exchange's state in a few words; the full sentences in the tooltip.
-        Hidden when there is no calendar."""
+        Hidden when there is no calendar. A year the calendar lists no holidays for is said
+        in the bar itself: its holidays would look like trading days."""
         if not states:
             self.market.setVisible(False)
             return
-        self.market.setText(" | ".join(market_line(state, now) for state in states))
+        text = " | ".join(market_line(state, now) for state in states)
         tip = [state.sentence for state in states]
+        if missing_holidays is not None:
+            text += f" · no {missing_holidays} holiday list"
+            tip.append(
+                f"The market calendar lists no holidays for {missing_holidays}: holidays look "
+                "like trading days. Update resources/market_calendar.toml."
+            )
+        self.market.setText(text)
         if not checked:
             tip.append(
                 "The paper broker fills at any hour: turn on its session mode "
@@ -124,7 +139,8 @@ class StatusBar(QStatusBar):
             )
         self.market.setToolTip("\n".join(tip))
         is_open = any(state.status is MarketStatus.OPEN for state in states)
-        set_state(self.market, "state", "ok" if is_open else "off")
+        level = "warn" if missing_holidays is not None else "ok" if is_open else "off"
+        set_state(self.market, "state", level)
         self.market.setVisible(True)
 
     def show_notice(self, notice: Notice) -> None:
