@@ -99,7 +99,29 @@ def test_open_mis_positions_are_squared_off_at_the_square_off_time() -> None:
     assert [(o.side, o.quantity, o.state) for o in square_off] == [
         ("SELL", 10, BrokerState.COMPLETE)
     ]
-    assert square_off[0].message == "Squared off by the broker at 15:20 (MIS)"
+    assert square_off[0].message == "Squared off by the broker (MIS square-off 15:20)"
+
+
+def test_an_mis_position_still_open_before_the_next_open_is_squared_off() -> None:
+    """The program was not running at the square-off: the position is a left-over."""
+    clock = FakeClock(ist(25, 11))
+    broker = session_broker(clock)
+    broker.place_order(ticket(product=Product.MIS))
+    assert [p.quantity for p in broker.positions()] == [10]
+    clock.now = ist(27, 8, 30)  # no call since Wednesday 11:00
+
+    assert [p.quantity for p in broker.positions()] == [0]
+    (square_off,) = [o for o in broker.order_book() if o.tag is None]
+    assert square_off.message == "Squared off by the broker (MIS square-off 26 Nov 15:20)"
+
+
+def test_an_mis_position_opened_today_stays_until_the_square_off() -> None:
+    clock = FakeClock(ist(25, 9, 30))
+    broker = session_broker(clock)
+    broker.place_order(ticket(product=Product.MIS))
+    clock.now = datetime(2026, 11, 25, 15, 19, 59, tzinfo=IST)
+
+    assert [p.quantity for p in broker.positions()] == [10]
 
 
 def test_without_a_calendar_the_paper_broker_fills_at_any_hour() -> None:

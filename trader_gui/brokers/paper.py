@@ -62,6 +62,13 @@ IST = timezone(timedelta(hours=5, minutes=30), "IST")
 T = TypeVar("T")
 
 
+def _when(moment: datetime, now: datetime) -> str:
+    local = moment.astimezone(IST)
+    if local.date() == now.astimezone(IST).date():
+        return f"{local:%H:%M}"
+    return f"{local:%d %b %H:%M}"
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -341,7 +348,7 @@ class PaperBroker:
                 state=BrokerState.OPEN,
                 placed_at=now,
                 next_fill_at=now,
-                message=f"Squared off by the broker at {due.astimezone(IST):%H:%M} (MIS)",
+                message=f"Squared off by the broker (MIS square-off {_when(due, now)})",
             )
             with self._store.transaction():
                 for open_order in pending:

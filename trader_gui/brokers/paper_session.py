@@ -9,7 +9,7 @@ exchange is shut, and open MIS positions are squared off at the square-off time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from trader_gui.brokers.base import PlaceOrderRequest
 from trader_gui.domain.enums import Exchange, Product
@@ -17,6 +17,8 @@ from trader_gui.domain.market_calendar import MarketCalendar, MarketStatus, day_
 
 RULES = "paper"
 """The calendar's broker key for the paper broker's own AMO and square-off rules."""
+LOOKBACK_DAYS = 15
+"""How far back a left-over MIS position's missed square-off is looked for (past holidays)."""
 
 
 class PaperSession:
@@ -59,9 +61,26 @@ class PaperSession:
     def square_off_due(
         self, exchange: Exchange, product: Product, now: datetime
     ) -> datetime | None:
-        """Today's MIS square-off time on `exchange` once it has passed, else None."""
-        at = self.calendar.square_off_at(RULES, exchange, product, to_ist(now).date())
-        return at if at is not None and now >= at else None
+        """The square-off an open `product` position has missed, or None while it may stay.
+
+        Past today's square-off time it is today's. Outside a session (before the open, or
+        a shut day) an MIS position still open can only be left over from an earlier day,
+        when the program was not running at its square-off: the latest earlier one."""
+        if product is not Product.MIS:
+            return None
+        today = to_ist(now).date()
+        at = self.calendar.square_off_at(RULES, exchange, product, today)
+        if at is not None and now >= at:
+            return at
+        if self.trading(exchange, now):
+            return None
+        for back in range(1, LOOKBACK_DAYS + 1):
+            earlier = self.calendar.square_off_at(
+                RULES, exchange, product, today - timedelta(days=back)
+            )
+            if earlier is not None:
+                return earlier
+        return None
 
 
 def _at(moment: datetime | None) -> str:
