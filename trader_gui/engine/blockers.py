@@ -57,7 +57,8 @@ class Blockers:
         self._risk = risk
         self._clock = clock
         self.market = market
-        """None: no calendar, every exchange is taken as open (tests, a headless tool)."""
+        """None: the hours are not kept, every exchange is taken as open (the paper broker
+        outside its session mode; tests that do not test the hours)."""
 
     def first_block(self, command: OrderCommand, last_price: Decimal | None = None) -> Block | None:
         """The first reason the order may not go, or None. Runs on the database thread."""
