@@ -136,9 +136,8 @@ async def test_the_preview_tells_the_trader_it_will_go_as_an_amo(hours, clock) -
 
     assert preview is not None
     assert not preview.refused
-    assert preview.text.startswith(
-        "Market closed: this order will go as an AMO (opens Mon 30 Nov 09:15)"
-    )
+    assert preview.text == "Market closed: this order will go as an AMO (opens Mon 30 Nov 09:15)."
+    assert preview.detail.startswith("NFO is closed (Saturday); the paper broker takes")
 
 
 async def test_the_preview_of_a_refused_order_says_why_before_it_is_sent(hours, clock) -> None:

@@ -67,9 +67,10 @@ def test_a_saturday_ticket_says_amo_before_sending_and_is_marked_amo_after(
     type_ticket(qtbot, entry, symbol=OPTION, quantity="1", order_type="LIMIT", price="100")
     wait_for(qtbot, lambda: entry.session_note)
 
-    assert entry.session_note.startswith(
+    assert entry.session_note == (
         "Market closed: this order will go as an AMO (opens Mon 30 Nov 09:15)."
     )
+    assert "takes after-market orders at any hour" in entry.session_label.toolTip()
     assert entry.session_label.property("state") == ""
     record = submit(qtbot, entry)
     assert record.amo

@@ -53,6 +53,8 @@ class SessionNote:
 
     text: str
     refused: bool
+    detail: str = ""
+    """The calendar's full sentence (the broker's AMO window), for a tooltip."""
 
 
 class MarketHours:
@@ -107,11 +109,14 @@ class MarketHours:
             opens = _opens_at(self.window(command).state)
             when = f" (opens {opens})" if opens else ""
             return SessionNote(
-                f"Market closed: this order will go as an AMO{when}. {clearance.sentence}",
+                f"Market closed: this order will go as an AMO{when}.",
                 refused=False,
+                detail=clearance.sentence,
             )
         if clearance.refused:
-            return SessionNote(f"Will be refused: {clearance.sentence}", refused=True)
+            return SessionNote(
+                f"Will be refused: {clearance.sentence}", refused=True, detail=clearance.sentence
+            )
         return None
 
     def states(self, exchanges: Iterable[Exchange]) -> list[MarketState]:

@@ -555,6 +555,7 @@ class OrderEntryPanel(QWidget):
         command = self._command
         note = self._bridge.session_preview(command) if command is not None else None
         self.session_label.setText(note.text if note else "")
+        self.session_label.setToolTip(note.detail if note else "")
         set_state(self.session_label, "state", "bad" if note and note.refused else "")
         self.session_label.setVisible(note is not None)
 
