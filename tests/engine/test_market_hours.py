@@ -196,3 +196,14 @@ async def test_a_calendar_shown_but_not_checked_lets_paper_fill_at_any_hour(hour
     assert record.amo is False
     assert runtime.market_hours is not None
     assert runtime.engine.session_preview(ticket()) is None
+
+
+async def test_the_market_state_is_logged_when_the_engine_opens(hours, clock, caplog) -> None:
+    clock.jump_to(ist(28, 11))
+
+    with caplog.at_level("INFO", logger="trader_gui.engine.runtime"):
+        await hours.start()
+
+    assert "market hours kept: NSE is closed (Saturday); it opens Mon 30 Nov at 09:15." in (
+        caplog.text
+    )

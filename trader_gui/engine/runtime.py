@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from trader_gui.brokers.base import Broker
+from trader_gui.domain.enums import Exchange
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.market_calendar import MarketCalendar
 from trader_gui.domain.market_time import utc_now
@@ -132,6 +133,10 @@ class Runtime:
         log.info(
             "engine ready: taking orders for %s on %s", self.config.client_id, self.broker.name
         )
+        if self.market_hours is not None:
+            kept = "kept" if self.engine.market is not None else "shown, not kept (paper)"
+            states = self.market_hours.states((Exchange.NSE, Exchange.NFO))
+            log.info("market hours %s: %s", kept, " ".join(s.sentence for s in states))
 
     async def stop(self) -> None:
         """Stop taking orders, stop the watcher, let running steps finish, release everything."""
