@@ -102,3 +102,4 @@ def test_the_program_checks_the_hours_for_live_brokers_and_for_paper_in_session_
     assert checks_market_hours(Settings(broker="shoonya"), "shoonya")
     assert not checks_market_hours(Settings(), "paper")
     assert checks_market_hours(Settings(paper_session_mode=True), "paper")
+    assert not checks_market_hours(Settings(keep_market_hours=False), "kite")

@@ -47,9 +47,12 @@ def database_url(settings: Settings, paths: AppPaths, options: LaunchOptions) ->
 
 
 def checks_market_hours(settings: Settings, broker: str) -> bool:
-    """Step 2 keeps the market's hours always for a live broker; for the paper broker only in
-    its session mode, so that paper trading fills at any hour unless asked not to."""
-    return broker != "paper" or settings.paper_session_mode
+    """Step 2 keeps the market's hours for a live broker (unless the trader turned that off
+    for a broker's test host); for the paper broker only in its session mode, so that paper
+    trading fills at any hour unless asked not to."""
+    if broker == "paper":
+        return settings.paper_session_mode
+    return settings.keep_market_hours
 
 
 def open_repository(url: str, *, single_instance: bool = False) -> OrderRepository:
