@@ -22,6 +22,7 @@ def test_settings_and_risk_limits_round_trip(tmp_path: Path) -> None:
         daily_loss_limit=Decimal("7500.50"),
         risk=RiskLimits(max_loss=Decimal("12000"), cooldown_minutes=20, flatten_on_max_loss=True),
         allow_unlock_after_max_loss=True,
+        paper_session_mode=True,
     )
     path = tmp_path / "config.toml"
 
@@ -40,6 +41,7 @@ def test_settings_and_risk_limits_round_trip(tmp_path: Path) -> None:
         ("[risk]\nmax_los = 100", "[risk] has no setting 'max_los'"),
         ("[risk]\nmax_loss = -5", "[risk]"),
         ("broker = ", "config.toml"),
+        ("paper_session_mode = 'yes'", "paper_session_mode must be true or false"),
     ],
 )
 def test_bad_values_are_refused_with_the_file_and_the_reason(

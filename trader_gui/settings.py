@@ -69,6 +69,13 @@ class Settings:
     """Where Shoonya's daily symbol masters are fetched from; None: the address it publishes."""
     symbol_master_timeout_s: float = 60.0
     """The longest one master file's download may take before the previous list is kept."""
+    paper_session_mode: bool = False
+    """The paper broker follows the market calendar: closed-market orders refused or held as
+    AMOs, MIS squared off at the cut-off. Off, it fills at any hour (a fresh machine at night
+    still shows fills). Live brokers always follow the calendar."""
+    keep_market_hours: bool = True
+    """Step 2 keeps the market's hours for a live broker (AMO or refused when closed, the MIS
+    cut-off). Turn off only against a broker's test host that takes orders at any hour."""
 
     def to_toml(self) -> str:
         """TOML has no null: a limit turned off is written as "off", so it stays off."""
@@ -180,7 +187,12 @@ def _coerce(path: Path, key: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
             raise SettingsError(f"{path}: {key} must be a port number, not {value!r}")
         return value
-    if key in ("allow_unlock_after_max_loss", "intake_approval"):
+    if key in (
+        "allow_unlock_after_max_loss",
+        "intake_approval",
+        "paper_session_mode",
+        "keep_market_hours",
+    ):
         if not isinstance(value, bool):
             raise SettingsError(f"{path}: {key} must be true or false")
         return value

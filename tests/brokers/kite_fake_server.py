@@ -214,9 +214,13 @@ class KiteFakeServer:
         if method == "POST" and match and not match["order_id"]:
             return self._fault_or("place", lambda: self._place(match["variety"], form), place=True)
         if method == "PUT" and match and match["order_id"]:
-            return self._fault_or("modify", lambda: self._modify(match["order_id"], form))
+            return self._fault_or(
+                "modify", lambda: self._modify(match["order_id"], form, match["variety"])
+            )
         if method == "DELETE" and match and match["order_id"]:
-            return self._fault_or("cancel", lambda: self._cancel(match["order_id"]))
+            return self._fault_or(
+                "cancel", lambda: self._cancel(match["order_id"], match["variety"])
+            )
         if method == "GET" and path == "/orders":
             return self._fault_or("orders", self._orders)
         if method == "GET" and path == "/portfolio/positions":
@@ -283,7 +287,7 @@ class KiteFakeServer:
         return 200, {"user_id": self.user_id, "user_name": "Test Trader", "broker": "ZERODHA"}
 
     def _place(self, variety: str, form: dict[str, str]) -> tuple[int, Any]:
-        if variety != "regular":
+        if variety not in ("regular", "amo"):
             return _error(400, "InputException", f"Invalid variety `{variety}`.")
         missing = [
             key
@@ -319,7 +323,11 @@ class KiteFakeServer:
         with self.lock:
             order_id = f"2611250000{next(self._ids):05d}"
             status = self.initial_status or (
-                "TRIGGER PENDING" if order_type in ("SL", "SL-M") else "OPEN"
+                "AMO REQ RECEIVED"
+                if variety == "amo"
+                else "TRIGGER PENDING"
+                if order_type in ("SL", "SL-M")
+                else "OPEN"
             )
             quantity = int(form["quantity"])
             self.orders[order_id] = {
@@ -355,10 +363,10 @@ class KiteFakeServer:
             self.placed.append(dict(form))
         return 200, {"order_id": order_id}
 
-    def _modify(self, order_id: str, form: dict[str, str]) -> tuple[int, Any]:
+    def _modify(self, order_id: str, form: dict[str, str], variety: str) -> tuple[int, Any]:
         with self.lock:
             order = self.orders.get(order_id)
-            if order is None:
+            if order is None or order["variety"] != variety:
                 return _error(400, "InputException", "Invalid `order_id`.")
             if order["status"] in FINAL:
                 return _error(
@@ -375,10 +383,10 @@ class KiteFakeServer:
             order["modify_form"] = dict(form)
         return 200, {"order_id": order_id}
 
-    def _cancel(self, order_id: str) -> tuple[int, Any]:
+    def _cancel(self, order_id: str, variety: str) -> tuple[int, Any]:
         with self.lock:
             order = self.orders.get(order_id)
-            if order is None:
+            if order is None or order["variety"] != variety:
                 return _error(400, "InputException", "Invalid `order_id`.")
             if order["status"] in FINAL:
                 return _error(

@@ -17,6 +17,7 @@ from tickets import ticket as ticket  # re-exported for the engine tests
 from trader_gui.brokers.paper import PaperBroker
 from trader_gui.brokers.paper_config import PaperConfig
 from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.market_calendar import MarketCalendar
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.events import Event
 from trader_gui.engine.runtime import Runtime
@@ -34,6 +35,9 @@ class Harness:
     clock: Callable[..., Any]
     config: EngineConfig
     paper_config: PaperConfig
+    calendar: MarketCalendar | None = None
+    """None (the default): every exchange open, so a test does not depend on the hour."""
+    check_hours: bool = True
     runtimes: list[Runtime] = field(default_factory=list, repr=False)
     events: list[Event] = field(default_factory=list, repr=False)
 
@@ -55,6 +59,8 @@ class Harness:
             config=config,
             clock=self.clock,
             monotonic=getattr(self.clock, "monotonic", time.monotonic),
+            calendar=self.calendar,
+            check_hours=self.check_hours,
         )
         runtime.events.subscribe(self.events.append)
         self.runtimes.append(runtime)

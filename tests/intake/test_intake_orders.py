@@ -21,6 +21,7 @@ async def test_an_accepted_order_is_sent_and_reaches_executed(intake: Intake, cl
     assert reply.body["command_ids"] == [command_id]
     assert reply.body["status"] == "SENT_TO_BROKER"
     assert reply.body["orders"][0]["broker_status"] == "ACCEPTED"
+    assert reply.body["orders"][0]["amo"] is False
     record = intake.runtime.repository.get(command_id)
     assert record is not None
     assert record.command.source is Source.EXTERNAL

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from tickets import ticket as valid_ticket
 
 from trader_gui.credentials import Secret
+from trader_gui.domain.enums import OrderStatus
 from trader_gui.domain.ids import is_valid_command_id
+from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.intake_keys import KeyLocks, command_id_for, is_valid_client_order_id
 from trader_gui.engine.intake_rate import TokenBucket
-from trader_gui.engine.intake_tickets import BodyError, read_ticket
+from trader_gui.engine.intake_tickets import BodyError, order_view, read_ticket
 from trader_gui.engine.intake_token import bearer_matches
 
 DAY = date(2026, 11, 25)
@@ -96,3 +99,10 @@ async def test_key_locks_serialise_one_key_and_are_forgotten() -> None:
 
     assert order == ["a in", "a out", "b in", "b out"]
     assert len(locks) == 0
+
+
+def test_an_order_sent_as_an_amo_says_so_to_the_caller() -> None:
+    now = datetime(2026, 11, 28, 6, tzinfo=UTC)
+    record = OrderRecord(valid_ticket(), OrderStatus.SENT_TO_BROKER, now, now, amo=True)
+
+    assert order_view(record)["amo"] is True

@@ -123,8 +123,8 @@ def test_a_saturday_order_at_zerodha_goes_as_an_amo(bundled: MarketCalendar) -> 
 
     assert window.kind is WindowKind.AMO
     assert window.sentence == (
-        "NSE is closed (Saturday); Zerodha takes after-market orders from 16:00: "
-        "this order goes as an AMO."
+        "NSE is closed (Saturday); Zerodha takes after-market orders at any hour on a day "
+        "the exchange is shut: this order goes as an AMO."
     )
 
 

@@ -78,7 +78,13 @@ def test_no_secret_of_a_whole_session_is_written_anywhere(
     account = ("--client", fake.user)
     shoonya = account  # broker, host and account come from the config file, as saved by Settings
     save_settings(
-        Settings(broker="shoonya", client_id=fake.user, broker_url=fake.host, poll_interval_s=0.2),
+        Settings(
+            broker="shoonya",
+            client_id=fake.user,
+            broker_url=fake.host,
+            poll_interval_s=0.2,
+            keep_market_hours=False,  # the fake takes orders at any hour, as a test host does
+        ),
         AppPaths.standard().config_file,
     )
     basket = home / "basket.csv"

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from trader_gui.brokers.paper import PaperBroker
 from trader_gui.brokers.paper_config import PaperConfig
 from trader_gui.domain.enums import Side
+from trader_gui.domain.market_calendar import MarketCalendar
 from trader_gui.domain.market_time import utc_now
 from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.assembly import engine_config, load_catalog, open_repository
@@ -76,9 +77,17 @@ class TerminalFactory:
     root: Path
     opened: list[Terminal] = field(default_factory=list)
 
-    def open(self, *, clock: FakeClock | None = None, **settings_changes: Any) -> Terminal:
-        """`clock`: the engine's wall and monotonic clocks (a FakeClock moves deadlines
-        without waiting)."""
+    def open(
+        self,
+        *,
+        clock: FakeClock | None = None,
+        calendar: MarketCalendar | None = None,
+        **settings_changes: Any,
+    ) -> Terminal:
+        """A terminal on the real clock and no calendar (every hour open, so no test depends
+        on when it runs), unless a test gives a clock and a calendar: then the engine keeps
+        the market's hours and the paper broker is in session mode. A FakeClock moves the
+        engine's wall and monotonic clocks, so deadlines pass without waiting."""
         paths = AppPaths.under(self.root)
         paths.ensure()
         settings = replace(TEST_SETTINGS, **settings_changes)
@@ -89,6 +98,8 @@ class TerminalFactory:
             state_path=paths.paper_broker_file,
             client_id=settings.client_id,
             config=PAPER,
+            **({"clock": clock} if clock is not None else {}),
+            calendar=calendar,
         )
         runtime = Runtime(
             repository=repository,
@@ -96,6 +107,7 @@ class TerminalFactory:
             catalog=CATALOG,
             config=config,
             intake=intake_config_from(settings),  # off unless a test sets intake_port
+            calendar=calendar,
             clock=clock or utc_now,
             monotonic=clock.monotonic if clock is not None else time.monotonic,
         )

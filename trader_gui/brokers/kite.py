@@ -234,7 +234,8 @@ class KiteBroker:
         order_id = self._call("place_order", _Kind.ORDER, lambda kite: kite.place_order(**params))
         if not order_id:
             raise BrokerUnavailable("Kite answered the order without an order id.")
-        log.info("Kite accepted tag %s as order %s", request.tag, order_id)
+        self._varieties[str(order_id)] = params["variety"]  # its cancel and modify name it
+        log.info("Kite accepted tag %s as %s order %s", request.tag, params["variety"], order_id)
         return str(order_id)
 
     def cancel_order(self, broker_order_id: str) -> None:

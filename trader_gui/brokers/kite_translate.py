@@ -24,7 +24,9 @@ IST = timezone(timedelta(hours=5, minutes=30), "IST")
 """Kite's timestamps are Indian time without a zone."""
 
 REGULAR = "regular"
-"""The only variety this program places; others (amo, co, iceberg) are read and cancelled."""
+AMO = "amo"
+"""The two varieties this program places: a regular order, or an after-market order while
+the exchange is shut. Others (co, iceberg) are read and cancelled."""
 
 TAG_PATTERN = re.compile(r"[A-Za-z0-9]{1,20}")
 """Kite's `tag`: at most 20 characters; letters and digits keep it valid everywhere."""
@@ -122,7 +124,7 @@ def place_params(
 ) -> dict[str, str]:
     """The keyword arguments of the SDK's `place_order` for a request (strings, as sent)."""
     params = {
-        "variety": REGULAR,
+        "variety": AMO if request.amo else REGULAR,
         "exchange": request.exchange.value,
         "tradingsymbol": tradingsymbol,
         "transaction_type": request.side.value,

@@ -3,6 +3,7 @@
 It behaves like a broker and holds no rules of the trading program: it checks what an
 exchange and a broker's RMS check (lots, freeze quantity, tick, price band, stops, margin),
 fills orders against a simulated market, keeps positions, and fails on demand (`faults`).
+Given a market calendar (session mode, `paper_session.py`) it also keeps the market's hours.
 
 Nothing runs in the background. Every call first brings the world up to the broker clock:
 prices walk to the current step, then open orders trigger and fill at those prices. With a
@@ -45,9 +46,11 @@ from trader_gui.brokers.paper_rules import (
     check_terms,
     margin_message,
 )
+from trader_gui.brokers.paper_session import PaperSession
 from trader_gui.brokers.paper_store import PaperStore
-from trader_gui.domain.enums import BrokerState, Exchange, OrderType
+from trader_gui.domain.enums import BrokerState, Exchange, OrderType, Product, Side
 from trader_gui.domain.instruments import Instrument, InstrumentCatalog
+from trader_gui.domain.market_calendar import MarketCalendar
 
 __all__ = ["PaperBroker", "PaperConfig", "PaperFault", "PaperFaults", "PaperFill", "PaperFunds"]
 
@@ -57,6 +60,13 @@ IST = timezone(timedelta(hours=5, minutes=30), "IST")
 """Order ids carry the Indian trading date, as Indian brokers' ids do."""
 
 T = TypeVar("T")
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    local = moment.astimezone(IST)
+    if local.date() == now.astimezone(IST).date():
+        return f"{local:%H:%M}"
+    return f"{local:%d %b %H:%M}"
 
 
 def _utc_now() -> datetime:
@@ -78,9 +88,12 @@ class PaperBroker:
         clock: Callable[[], datetime] | None = None,
         seed: int = 7,
         sleep: Callable[[float], None] = time.sleep,
+        calendar: MarketCalendar | None = None,
     ) -> None:
         """`clock` gives aware UTC datetimes (default: now); `sleep` is for real-time waits
-        (ack latency and SLOW faults), replaceable so tests never sleep."""
+        (ack latency and SLOW faults), replaceable so tests never sleep; `calendar` turns on
+        session mode."""
+        self._hours = PaperSession(calendar) if calendar is not None else None
         self._catalog = catalog
         self._config = config or PaperConfig()
         self._clock = clock or _utc_now
@@ -280,12 +293,16 @@ class PaperBroker:
     def _catch_up(self) -> None:
         """Walk prices to now and let open orders trigger and fill; persist in one transaction."""
         now = self._now()
+        if self._hours is not None:
+            self._square_off_mis(self._hours, now)
         changed: list[PaperOrder] = []
         fills: list[PaperFill] = []
         for order in self._account.open_orders():
             instrument = self._catalog.get(order.exchange, order.symbol)
             if instrument is None:
                 continue  # the catalog lost it; the order waits, as it would at a broker
+            if self._hours is not None and not self._hours.trading(order.exchange, now):
+                continue  # the exchange is shut: nothing fills until it opens
             before = (order.state, order.triggered)
             last = self._market.last(instrument, now)
             parts = due_fills(order, instrument, last, now, self._config)
@@ -304,9 +321,58 @@ class PaperBroker:
                 self._store.save_position(self._account.client_id, self._account.positions[key])
             self._store.save_prices(prices)
 
+    def _square_off_mis(self, session: PaperSession, now: datetime) -> None:
+        """Past the square-off time, close open MIS positions at the market and cancel their
+        pending MIS orders, as a broker's RMS does; the orders carry no tag of ours."""
+        for key, position in sorted(self._account.positions.items()):
+            if position.product is not Product.MIS or position.quantity == 0:
+                continue
+            due = session.square_off_due(position.exchange, Product.MIS, now)
+            instrument = self._catalog.get(position.exchange, position.symbol)
+            if due is None or instrument is None:
+                continue
+            pending = [o for o in self._account.open_orders() if o.position_key == key]
+            quantity = abs(position.quantity)
+            order = PaperOrder(
+                order_id="",
+                client_id=self._account.client_id,
+                tag=None,
+                exchange=position.exchange,
+                symbol=position.symbol,
+                side=Side.SELL if position.quantity > 0 else Side.BUY,
+                quantity=quantity,
+                order_type=OrderType.MARKET,
+                product=Product.MIS,
+                price=None,
+                trigger_price=None,
+                state=BrokerState.OPEN,
+                placed_at=now,
+                next_fill_at=now,
+                message=f"Squared off by the broker (MIS square-off {_when(due, now)})",
+            )
+            with self._store.transaction():
+                for open_order in pending:
+                    open_order.state = BrokerState.CANCELLED
+                    open_order.blocked_margin = Decimal(0)
+                    self._store.save_order(open_order)
+                order.order_id = self._new_order_id(now)
+                fill = self._account.apply_fill(
+                    order, quantity, self._market.last(instrument, now), now
+                )
+                self._store.save_order(order)
+                self._store.add_fill(fill)
+                self._store.save_position(self._account.client_id, position)
+                self._store.save_prices(self._market.take_dirty())
+            self._account.orders[order.order_id] = order
+            logger.info("paper MIS square-off %s: %s", order.order_id, order.message)
+
     def _place(self, request: PlaceOrderRequest) -> str:
         instrument = self._instrument(request.exchange, request.symbol)
         now = self._now()
+        if self._hours is not None:
+            refused = self._hours.rejection(request, now)
+            if refused is not None:
+                raise BrokerRejected(refused)
         last = self._market.last(instrument, now)
         asked = OrderTerms(
             request.side,
@@ -334,6 +400,11 @@ class PaperBroker:
             next_fill_at=now + timedelta(seconds=self._config.fill_latency_s),
         )
         order.settle_state()
+        if request.amo and self._hours is not None:
+            release = self._hours.release_at(request.exchange, now)
+            if release is not None:
+                order.next_fill_at = release + timedelta(seconds=self._config.fill_latency_s)
+            order.message = self._hours.held_message(request.exchange, now)
         self._block_or_reject(order, instrument, last)
         with self._store.transaction():
             order.order_id = self._new_order_id(now)

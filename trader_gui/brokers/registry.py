@@ -7,6 +7,7 @@ from pathlib import Path
 
 from trader_gui.brokers.base import Broker
 from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.market_calendar import MarketCalendar
 
 BROKER_NAMES = ("paper", "shoonya", "kite")
 
@@ -25,6 +26,8 @@ class BrokerOptions:
     market_protection: str | float = -1
     """Kite: -1 lets the broker choose; otherwise a percentage above 0 and up to 100."""
     algo_id: str | None = None
+    calendar: MarketCalendar | None = None
+    """The paper broker follows it (refuses closed-market orders, holds AMOs) when given."""
 
 
 def create_broker(options: BrokerOptions, catalog: InstrumentCatalog) -> Broker:
@@ -32,7 +35,9 @@ def create_broker(options: BrokerOptions, catalog: InstrumentCatalog) -> Broker:
         from trader_gui.brokers.paper import PaperBroker
 
         state = str(options.paper_state_path) if options.paper_state_path else ":memory:"
-        return PaperBroker(catalog, state_path=state, client_id=options.client_id)
+        return PaperBroker(
+            catalog, state_path=state, client_id=options.client_id, calendar=options.calendar
+        )
     if options.name == "shoonya":
         from trader_gui.brokers.broker_credentials import shoonya_credentials
         from trader_gui.brokers.shoonya import DEFAULT_HOST, OAUTH_HOST, ShoonyaBroker

@@ -264,6 +264,8 @@ class ShoonyaBroker:
         }
         if trigger is not None:
             values["trgprc"] = price_text(trigger)
+        if request.amo:
+            values["amo"] = "Yes"  # Noren's after-market flag: held until the exchange opens
         reply = self._client.ok("PlaceOrder", values)
         order_id = str(reply.get("norenordno") or "").strip()
         if not order_id:

@@ -13,6 +13,7 @@ from trader_gui.engine.intake_config import intake_config_from
 from trader_gui.engine.master_refresh import MasterRefresher, master_source
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
+from trader_gui.persistence.calendar_file import load_bundled_calendar
 from trader_gui.persistence.database import open_database, sqlite_url
 from trader_gui.persistence.instrument_files import load_bundled_instruments
 from trader_gui.persistence.repository import OrderRepository
@@ -46,6 +47,15 @@ def database_url(settings: Settings, paths: AppPaths, options: LaunchOptions) ->
     return options.db_url or settings.database_url or sqlite_url(paths.database_file)
 
 
+def checks_market_hours(settings: Settings, broker: str) -> bool:
+    """Step 2 keeps the market's hours for a live broker (unless the trader turned that off
+    for a broker's test host); for the paper broker only in its session mode, so that paper
+    trading fills at any hour unless asked not to."""
+    if broker == "paper":
+        return settings.paper_session_mode
+    return settings.keep_market_hours
+
+
 def open_repository(url: str, *, single_instance: bool = False) -> OrderRepository:
     """`single_instance` for a program that polls the broker: a second one on the file is refused."""
     return OrderRepository(open_database(url, single_instance=single_instance))
@@ -66,17 +76,21 @@ def build_runtime(
     paths.ensure()
     client_id = options.client_id or settings.client_id
     catalog = catalog or load_catalog()
+    broker_name = options.broker or settings.broker
+    calendar = load_bundled_calendar()
+    check_hours = checks_market_hours(settings, broker_name)
     repository = open_repository(database_url(settings, paths, options), single_instance=True)
     try:
         broker = create_broker(
             BrokerOptions(
-                name=options.broker or settings.broker,
+                name=broker_name,
                 client_id=client_id,
                 paper_state_path=paper_state_path or paths.paper_broker_file,
                 url=options.broker_url or settings.broker_url,
                 timeout_s=settings.broker_timeout_s * 0.7,
                 market_protection=_market_protection(settings.kite_market_protection),
                 algo_id=settings.kite_algo_id,
+                calendar=calendar if check_hours else None,
             ),
             catalog,
         )
@@ -93,6 +107,8 @@ def build_runtime(
         broker=broker,
         catalog=catalog,
         config=engine_config(settings, client_id),
+        calendar=calendar,
+        check_hours=check_hours,
     )
     runtime.masters = master_refresher(settings, paths, runtime)
     return runtime

@@ -1,6 +1,7 @@
 """Step 2: the checks an order must pass before anything is sent, each with its sentence.
 
-Order: the ticket itself, then the kill switch, the risk manager, the execution guard and the
+Order: the ticket itself, the market's hours (closed: an AMO or refused; MIS after the
+broker's cut-off: refused), then the kill switch, the risk manager, the execution guard and the
 duplicate detector. EXIT orders skip the kill switch, the loss limits and the guard, because
 the trader must always be able to get flat; the duplicate detector still stops a double exit.
 These run on the database thread, under the account's lock, so two tickets cannot both pass
@@ -20,6 +21,7 @@ from trader_gui.domain.market_time import IST, trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.price_bands import check_band
 from trader_gui.domain.validation import summarise, validate_command
+from trader_gui.engine.market_hours import OPEN, Clearance, MarketHours
 from trader_gui.engine.risk import RiskManager
 from trader_gui.persistence.repository import OrderRepository
 
@@ -28,6 +30,14 @@ from trader_gui.persistence.repository import OrderRepository
 class Block:
     tag: Tag
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepTwo:
+    """Step 2's answer: the first block, if any, and how the market's hours let it go."""
+
+    block: Block | None
+    session: Clearance = OPEN
 
 
 Check = Callable[[OrderCommand], Block | None]
@@ -40,17 +50,29 @@ class Blockers:
         catalog: InstrumentCatalog,
         risk: RiskManager,
         clock: Callable[[], datetime],
+        market: MarketHours | None = None,
     ) -> None:
         self._repository = repository
         self._catalog = catalog
         self._risk = risk
         self._clock = clock
+        self.market = market
+        """None: the hours are not kept, every exchange is taken as open (the paper broker
+        outside its session mode; tests that do not test the hours)."""
 
     def first_block(self, command: OrderCommand, last_price: Decimal | None = None) -> Block | None:
-        """The first reason the order may not go, or None. Runs on the database thread.
+        """The first reason the order may not go, or None. Runs on the database thread."""
+        return self.step_two(command, last_price).block
+
+    def step_two(self, command: OrderCommand, last_price: Decimal | None = None) -> StepTwo:
+        """The first block, and whether the order goes as an AMO. Runs on the database thread.
 
         `last_price` is the broker's quote, fetched before the lock when a check needs one.
         """
+        session = self.market.clearance(command) if self.market is not None else OPEN
+
+        def hours(_order: OrderCommand) -> Block | None:
+            return Block(session.tag, session.sentence) if session.tag is not None else None
 
         def ticket(order: OrderCommand) -> Block | None:
             return self.ticket(order, last_price)
@@ -58,15 +80,15 @@ class Blockers:
         def risk(order: OrderCommand) -> Block | None:
             return self.risk(order, last_price)
 
-        checks: list[Check] = [ticket, risk, self.duplicate]
+        checks: list[Check] = [ticket, hours, risk, self.duplicate]
         if command.execution_type is ExecutionType.ENTRY:
-            checks = [ticket, self.kill_switch, risk, self.guard, self.duplicate]
+            checks = [ticket, hours, self.kill_switch, risk, self.guard, self.duplicate]
         for check in checks:
             block = check(command)
             if block is not None:
-                return block
+                return StepTwo(block, session)
         self._risk.sends.note(command.client_id)
-        return None
+        return StepTwo(None, session)
 
     def ticket(self, command: OrderCommand, last_price: Decimal | None = None) -> Block | None:
         """The ticket's own rules, then the exchange's price band for F&O limit prices."""

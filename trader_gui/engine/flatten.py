@@ -4,7 +4,9 @@ The exits are ordinary EXIT MARKET orders through the same six steps, so each sh
 orders and lifecycle panels. Each exit is booked to the strategy that holds the leg, so the
 execution guard sees the strategy flat afterwards; what no strategy of ours holds (orders
 placed elsewhere) is booked to "FLATTEN". A flatten never cancels its own exits, and an exit
-that fails is tried again, loudly, a bounded number of rounds.
+that fails is tried again, loudly, a bounded number of rounds; except an exit refused because
+its exchange is closed (step 2 never turns a flatten into an after-market order): trying again
+cannot help, so the position is reported still open with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from trader_gui.brokers.base import BrokerPosition
-from trader_gui.domain.enums import ExecutionType, OrderType, Product, Side, Source
+from trader_gui.domain.enums import Exchange, ExecutionType, OrderType, Product, Side, Source, Tag
 from trader_gui.domain.ids import new_command_id
 from trader_gui.domain.market_time import trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
@@ -35,6 +37,8 @@ class FlattenReport:
     cancel_failures: list[str] = field(default_factory=list)
     exits: dict[str, OrderRecord] = field(default_factory=dict)
     still_open: list[str] = field(default_factory=list)
+    market_closed: list[str] = field(default_factory=list)
+    """Why exits were not sent: their exchange is closed (one sentence per position)."""
     rounds: int = 0
 
     @property
@@ -52,6 +56,8 @@ class FlattenReport:
             text += f"; cancels refused: {'; '.join(self.cancel_failures)}"
         if self.still_open:
             text += f". STILL OPEN: {', '.join(self.still_open)}. Take over manually."
+            if self.market_closed:
+                text += f" {' '.join(dict.fromkeys(self.market_closed))}"
         else:
             text += ". The account is flat."
         return text
@@ -79,17 +85,23 @@ class Flattener:
     async def _flatten(self) -> FlattenReport:
         engine = self.engine
         report = FlattenReport()
+        closed: set[tuple[Exchange, str, Product]] = set()
         for round_number in range(1, self.rounds + 1):
             report.rounds = round_number
             await self._cancel_open_orders(report)
             positions = await self._open_positions()
             report.still_open = [f"{p.quantity:+d} {p.symbol} ({p.product})" for p in positions]
-            if not positions:
+            to_exit = [p for p in positions if (p.exchange, p.symbol, p.product) not in closed]
+            if not to_exit:
                 return report
             exits = []
-            for command in await self._exit_commands(positions):
+            for command in await self._exit_commands(to_exit):
                 for record in await engine.submit_ticket(command):  # sliced like any ticket
                     report.exits[record.command_id] = record
+                    if record.tag is Tag.MARKET_CLOSED:
+                        closed.add((command.exchange, command.symbol, command.product))
+                        report.market_closed.append(record.detail)
+                        continue
                     exits.append(record.command_id)
             await self._wait_terminal(exits, report.exits)
         positions = await self._open_positions()

@@ -182,6 +182,7 @@ def order_view(record: OrderRecord) -> dict[str, object]:
         "detail": record.detail,
         "broker_order_id": record.broker_order_id,
         "broker_status": record.broker_status,
+        "amo": record.amo,
         "filled_qty": record.filled_qty,
         "avg_price": str(record.avg_price) if record.avg_price is not None else None,
     }

@@ -47,6 +47,7 @@ from trader_gui.engine.events import (
     OrdersQueued,
     OrderUpdated,
 )
+from trader_gui.engine.market_hours import MarketHours, SessionNote
 from trader_gui.engine.risk import RiskManager
 from trader_gui.engine.throttle import OrderThrottle
 from trader_gui.engine.workers import Workers
@@ -88,6 +89,7 @@ class OrderEngine:
         clock: Callable[[], datetime],
         risk: RiskManager | None = None,
         throttle: OrderThrottle | None = None,
+        market: MarketHours | None = None,
     ) -> None:
         self.repository = repository
         self.broker = broker
@@ -97,7 +99,9 @@ class OrderEngine:
         self.events = events
         self.clock = clock
         self.risk = risk or RiskManager(config.limits())
-        self.blockers = Blockers(repository, catalog, self.risk, clock)
+        self.market = market
+        """The calendar at this clock for this broker; None takes every exchange as open."""
+        self.blockers = Blockers(repository, catalog, self.risk, clock, market)
         self.throttle = throttle or OrderThrottle(
             config.orders_per_second, on_queue_change=self._report_queue
         )
@@ -212,7 +216,8 @@ class OrderEngine:
             )
             if self._queue_shown.get(client_id):
                 self._report_queue(client_id, self._lock_waiters.get(client_id, 0))
-            block = await self.workers.db(self.blockers.first_block, command, last_price)
+            verdict = await self.workers.db(self.blockers.step_two, command, last_price)
+            block, amo = verdict.block, verdict.session.amo
             if block is not None:
                 log.info("order %s blocked: %s %s", command.command_id, block.tag, block.detail)
                 failed = await self._write(
@@ -231,7 +236,10 @@ class OrderEngine:
                     command.command_id,
                     OrderStatus.SENT_TO_BROKER,
                     self.clock(),
-                    detail=f"Sending to {self.broker.name}.",
+                    detail=f"Sending to {self.broker.name} as an AMO: {verdict.session.sentence}"
+                    if amo
+                    else f"Sending to {self.broker.name}.",
+                    amo=amo,
                     expect_from=OrderStatus.CREATED,
                 )
             )
@@ -240,9 +248,15 @@ class OrderEngine:
             self.throttle.take(client_id)
             self._in_flight.add(command.command_id)
         try:
-            return await self._send(command)
+            return await self._send(command, amo=amo)
         finally:
             self._in_flight.discard(command.command_id)
+
+    def session_preview(self, command: OrderCommand) -> SessionNote | None:
+        """What the market's hours do to this ticket now (goes as an AMO, or will be refused
+        and why), for the window to show before the trader presses Buy or Sell; None when it
+        goes as a regular order. Pure and quick: no broker, no database."""
+        return self.market.preview(command) if self.market is not None else None
 
     async def preview(self, command: OrderCommand) -> str | None:
         """How the broker will really send this order (a protected MARKET goes as a LIMIT at
@@ -277,9 +291,9 @@ class OrderEngine:
             return None
         return await self.last_price(command.exchange, command.symbol)
 
-    async def _send(self, command: OrderCommand) -> OrderRecord:
+    async def _send(self, command: OrderCommand, *, amo: bool = False) -> OrderRecord:
         """Steps 4 and 5."""
-        request = _request_for(command)
+        request = replace(_request_for(command), amo=amo)
         try:
             broker_order_id = await self._place_with_relogin(request)
         except BrokerRejected as error:
@@ -303,7 +317,8 @@ class OrderEngine:
         return await self._finish(
             command,
             OrderStatus.SENT_TO_BROKER,
-            detail=f"Accepted by {self.broker.name} as order {broker_order_id}.",
+            detail=f"Accepted by {self.broker.name} as {'AMO ' if amo else ''}order "
+            f"{broker_order_id}.",
             broker_order_id=broker_order_id,
             broker_status="ACCEPTED",
         )

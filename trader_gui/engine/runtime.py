@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from trader_gui.brokers.base import Broker
+from trader_gui.domain.enums import Exchange
 from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.domain.market_calendar import MarketCalendar
 from trader_gui.domain.market_time import utc_now
 from trader_gui.engine.alerts import Alerter, AlertSink
 from trader_gui.engine.config import EngineConfig
@@ -22,6 +24,7 @@ from trader_gui.engine.events import Event, EventBus, OrderUpdated, PollComplete
 from trader_gui.engine.flatten import Flattener, FlattenReport
 from trader_gui.engine.intake import IntakeService
 from trader_gui.engine.intake_config import IntakeConfig
+from trader_gui.engine.market_hours import MarketHours
 from trader_gui.engine.master_refresh import MasterRefresher
 from trader_gui.engine.order_engine import OrderEngine
 from trader_gui.engine.recovery import fail_interrupted
@@ -46,13 +49,22 @@ class Runtime:
         events: EventBus | None = None,
         alert_sinks: Sequence[AlertSink] = (),
         intake: IntakeConfig | None = None,
+        calendar: MarketCalendar | None = None,
+        check_hours: bool = True,
     ) -> None:
+        """`calendar`: sessions, holidays and the broker's AMO and MIS rules, shown in the
+        window and, with `check_hours`, kept in step 2. The program always passes one and
+        checks it for a live broker; the paper broker outside its session mode only shows it.
+        None (tests that do not test the hours) takes every exchange as open."""
         self.repository = repository
         self.broker = broker
         self.catalog = catalog
         self.config = config
         self.clock = clock
         self.events = events or EventBus()
+        self.market_hours = (
+            MarketHours(calendar, broker.name, clock) if calendar is not None else None
+        )
         self.workers = Workers(config.broker_workers)
         self.engine = OrderEngine(
             repository=repository,
@@ -63,6 +75,7 @@ class Runtime:
             events=self.events,
             clock=clock,
             risk=RiskManager(config.limits(), monotonic=monotonic),
+            market=self.market_hours if check_hours else None,
         )
         # `clock` is what is recorded and the IST trading day; `monotonic` measures durations
         self.watcher = Watcher(self.engine, repository, clock, monotonic=monotonic)
@@ -130,6 +143,10 @@ class Runtime:
         log.info(
             "engine ready: taking orders for %s on %s", self.config.client_id, self.broker.name
         )
+        if self.market_hours is not None:
+            kept = "kept" if self.engine.market is not None else "shown, not kept (paper)"
+            states = self.market_hours.states((Exchange.NSE, Exchange.NFO))
+            log.info("market hours %s: %s", kept, " ".join(s.sentence for s in states))
 
     async def stop(self) -> None:
         """Stop taking orders, stop the watcher, let running steps finish, release everything."""

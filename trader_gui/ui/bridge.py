@@ -17,9 +17,10 @@ from decimal import Decimal
 from PySide6.QtCore import QObject, Signal
 
 from trader_gui.credentials import Secret
-from trader_gui.domain.enums import Exchange
+from trader_gui.domain.enums import Exchange, Product
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.market_calendar import MarketState, to_ist
 from trader_gui.domain.market_time import trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.risk_limits import LimitRoom, RiskLimits
@@ -47,6 +48,7 @@ from trader_gui.engine.intake_approvals import (
     WaitingOrder,
 )
 from trader_gui.engine.intake_config import IntakeConfig
+from trader_gui.engine.market_hours import SessionNote
 from trader_gui.engine.master_refresh import MasterOutcome
 from trader_gui.engine.order_engine import ActionResult
 from trader_gui.engine.runtime import Runtime
@@ -98,6 +100,7 @@ class EngineBridge(QObject):
         self._ready = False
         self._stopped = False
         self._queued = 0
+        self._mcx_seen: tuple[int, bool] | None = None
         self._unsubscribe = runtime.events.subscribe(self._on_event)
         self._unsubscribe_approvals = runtime.intake.approvals.subscribe(
             self.approvals_changed.emit
@@ -406,6 +409,49 @@ class EngineBridge(QObject):
 
     async def last_price(self, exchange: Exchange, symbol: str) -> Decimal | None:
         return (await self.last_prices([(exchange, symbol)])).get((exchange, symbol))
+
+    # ---- market hours (the calendar: pure, no thread needed) -------------------------------
+
+    @property
+    def market_hours_checked(self) -> bool:
+        """Whether step 2 keeps the market's hours (always for a live broker; for the paper
+        broker only in its session mode)."""
+        return self._runtime.engine.market is not None
+
+    def market_states(self) -> list[MarketState]:
+        """What the exchanges the trader trades are doing now: NSE and NFO, MCX when the
+        instrument list has commodity contracts; empty when there is no calendar."""
+        hours = self._runtime.market_hours
+        if hours is None:
+            return []
+        return hours.states(self._traded_exchanges())
+
+    def missing_holidays(self) -> int | None:
+        """This year, when the calendar lists no holidays for it (every weekday would look
+        like a trading day); None when it does, or when there is no calendar."""
+        hours = self._runtime.market_hours
+        if hours is None:
+            return None
+        today = to_ist(self.now()).date()
+        return None if hours.calendar.knows_holidays(today) else today.year
+
+    def session_preview(self, command: OrderCommand) -> SessionNote | None:
+        """What the market's hours do to this ticket now: goes as an AMO, or will be refused
+        and why; None when it goes as a regular order."""
+        return self._runtime.engine.session_preview(command)
+
+    def square_off_at(self, exchange: Exchange, product: Product) -> datetime | None:
+        """When the broker squares off today's positions of `product` on `exchange`; None for
+        a carried product, or when the hours are not kept (the paper broker then never does)."""
+        hours = self._runtime.engine.market
+        return hours.square_off_at(exchange, product) if hours is not None else None
+
+    def _traded_exchanges(self) -> list[Exchange]:
+        catalog = self._runtime.catalog
+        if self._mcx_seen is None or self._mcx_seen[0] != len(catalog):
+            listed = any(i.exchange is Exchange.MCX for i in catalog)
+            self._mcx_seen = (len(catalog), listed)
+        return [Exchange.NSE, Exchange.NFO] + ([Exchange.MCX] if self._mcx_seen[1] else [])
 
     # ---- events -----------------------------------------------------------------------------
 

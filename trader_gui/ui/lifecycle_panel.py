@@ -341,9 +341,10 @@ class LifecyclePanel(QWidget):
             priced += f" @ {show_price(command.price)}"
         if command.trigger_price is not None:
             priced += f" trigger {show_price(command.trigger_price)}"
+        amo = " · <b>AMO</b> (held by the broker until the exchange opens)" if record.amo else ""
         self.title.setText(
             f"<b>{command.side} {command.quantity} {command.symbol}</b> {command.order_type}"
-            f"{priced} · {command.product} · {command.execution_type} · "
+            f"{priced}{amo} · {command.product} · {command.execution_type} · "
             f"strategy {command.strategy} · <span style='color:"
             f"{self._theme.status(record.status, record.broker_status).name()}'>"
             f"<b>{record.status}</b></span>"

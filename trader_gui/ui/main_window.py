@@ -43,6 +43,7 @@ from trader_gui.ui.kill_switch import KillSwitchControl
 from trader_gui.ui.lifecycle_panel import LifecyclePanel
 from trader_gui.ui.log_panel import LogPanel, QtLogHandler
 from trader_gui.ui.login_dialog import BrokerLoginDialog
+from trader_gui.ui.market_clock import MarketClock
 from trader_gui.ui.master_actions import MasterActions
 from trader_gui.ui.order_entry import OrderEntryPanel
 from trader_gui.ui.orders_panel import OrdersPanel
@@ -147,6 +148,7 @@ class MainWindow(QMainWindow):
         self.intake_warning.setObjectName("intakeWarning")
         self.intake_warning.setVisible(False)
         self.status.addPermanentWidget(self.intake_warning)
+        self.market_clock = MarketClock(bridge, self.status, parent=self)
         self.tray = TraySink(self)
         bridge.add_alert_sink(self.tray)
 

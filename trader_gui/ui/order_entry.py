@@ -218,6 +218,10 @@ class OrderEntryPanel(QWidget):
         self.protection_label.setObjectName("protectionNote")
         self.protection_label.setWordWrap(True)
         self.protection_label.setVisible(False)
+        self.session_label = QLabel()
+        self.session_label.setObjectName("sessionNote")
+        self.session_label.setWordWrap(True)
+        self.session_label.setVisible(False)
         self.submit_button = QPushButton()
         self.submit_button.setObjectName("submitButton")
         self.submit_button.setMinimumHeight(40)
@@ -295,6 +299,7 @@ class OrderEntryPanel(QWidget):
         layout.addLayout(grid)
         layout.addWidget(self.value_label)
         layout.addWidget(self.protection_label)
+        layout.addWidget(self.session_label)
         layout.addWidget(self.submit_button)
         layout.addWidget(self.form_hint)
         layout.addWidget(self.result)
@@ -423,6 +428,7 @@ class OrderEntryPanel(QWidget):
         self._update_value()
         self._update_submit()
         self._update_protection()
+        self._update_session()
         return self._command
 
     @property
@@ -537,6 +543,22 @@ class OrderEntryPanel(QWidget):
         self.protection_label.setText(sentence)
         self.protection_label.setVisible(bool(sentence))
 
+    # ---- market hours -----------------------------------------------------------------------
+
+    @property
+    def session_note(self) -> str:
+        """What the market's hours do to this ticket ("" when it goes as a regular order)."""
+        return self.session_label.text() if self.session_label.isVisibleTo(self) else ""
+
+    def _update_session(self) -> None:
+        """Say before Buy/Sell that the ticket goes as an AMO, or will be refused and why."""
+        command = self._command
+        note = self._bridge.session_preview(command) if command is not None else None
+        self.session_label.setText(note.text if note else "")
+        self.session_label.setToolTip(note.detail if note else "")
+        set_state(self.session_label, "state", "bad" if note and note.refused else "")
+        self.session_label.setVisible(note is not None)
+
     # ---- field reactions --------------------------------------------------------------------
 
     def _touch(self, field: str) -> None:
@@ -631,6 +653,7 @@ class OrderEntryPanel(QWidget):
 
     def _poll_completed(self, event: PollCompleted) -> None:
         self._update_units_hint()
+        self._update_session()  # the market opens and closes while a ticket is typed
         if event.ok and self._instrument is not None:
             self._refresh_quote()
             since = time.monotonic() - self._protection_asked_at

@@ -59,7 +59,7 @@ COLUMN_SAMPLES = {
     "symbol": "BANKNIFTY29DEC26FUT",
     "side": "SELL",
     "quantity": "10,000",
-    "order_type": "MARKET",
+    "order_type": "MARKET · AMO",
     "price": "25,000.05",
     "trigger_price": "25,000.05",
     "status": "2 of 3 filled, 1 FAILED",

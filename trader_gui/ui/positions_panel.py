@@ -1,11 +1,13 @@
-"""Positions as the broker reports them on each poll: quantity, average, last, P&L."""
+"""Positions as the broker reports them on each poll: quantity, average, last, P&L, and for
+open MIS positions the time left before the broker squares them off (amber under 15
+minutes, red under 5), ticking every second."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,10 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trader_gui.domain.enums import Exchange, Product
 from trader_gui.engine.events import PnlUpdated, PositionView
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.columns import CellKind, Column, KeyedTableModel
 from trader_gui.ui.formatting import signed_money
+from trader_gui.ui.market_text import square_off_countdown
 from trader_gui.ui.theme import LIGHT, ThemeColors
 from trader_gui.ui.widgets import fit_columns
 
@@ -48,9 +52,20 @@ class PositionsPanel(QWidget):
         self.setObjectName("positionsPanel")
         self._theme: ThemeColors = LIGHT
         self._last: PnlUpdated | None = None
-        self.model: KeyedTableModel[PositionView] = KeyedTableModel(
-            POSITION_COLUMNS, position_key, styler=self._style, parent=self
+        self._bridge = bridge
+        square_off = Column(
+            "square_off",
+            "Square-off",
+            CellKind.TEXT,
+            lambda p: self.square_off(p)[0],
+            "Open MIS positions: time left before the broker squares them off",
         )
+        self.model: KeyedTableModel[PositionView] = KeyedTableModel(
+            (*POSITION_COLUMNS, square_off), position_key, styler=self._style, parent=self
+        )
+        self.countdown = QTimer(self)
+        self.countdown.setInterval(1_000)
+        self.countdown.timeout.connect(self._tick)
         self.show_flat = QCheckBox("Show closed")
         self.show_flat.setToolTip("Positions squared off today, which still carry realised P&L")
         self.show_flat.setChecked(True)
@@ -77,6 +92,7 @@ class PositionsPanel(QWidget):
             "pnl": "+1,00,000.00",
             "product": "NRML",
             "exchange": "NSE",
+            "square_off": "auto square-off in 12:34",
         }
         fit_columns(header, {self.model.column_index(k): v for k, v in samples.items()})
         top = QHBoxLayout()
@@ -97,6 +113,7 @@ class PositionsPanel(QWidget):
         self._last = event
         shown = [p for p in event.positions if p.quantity or self.show_flat.isChecked()]
         self.model.sync(shown)
+        self._tick()
         open_count = sum(1 for p in event.positions if p.quantity)
         self.totals.setText(
             f"{open_count} open · realised {signed_money(event.realised)} · "
@@ -109,6 +126,29 @@ class PositionsPanel(QWidget):
             if record.exchange == exchange and record.symbol == symbol and record.quantity:
                 return record
         return None
+
+    def square_off(self, position: PositionView) -> tuple[str, str]:
+        """(countdown text, level) for an open MIS position; ("", "ok") for any other."""
+        if not position.quantity or position.product != Product.MIS.value:
+            return "", "ok"
+        at = self._bridge.square_off_at(Exchange(position.exchange), Product.MIS)
+        if at is None:
+            return "", "ok"
+        return square_off_countdown(at, self._bridge.now())
+
+    def _tick(self) -> None:
+        """Repaint the countdown while an MIS position is open; idle otherwise."""
+        counting = any(self.square_off(p)[0] for p in self.model.records())
+        if counting:
+            column = self.model.column_index("square_off")
+            rows = self.model.rowCount()
+            self.model.dataChanged.emit(
+                self.model.index(0, column), self.model.index(rows - 1, column)
+            )
+            if not self.countdown.isActive():
+                self.countdown.start()
+        elif self.countdown.isActive():
+            self.countdown.stop()
 
     def _refilter(self) -> None:
         if self._last is not None:
@@ -123,4 +163,10 @@ class PositionsPanel(QWidget):
             return QBrush(self._theme.pnl(position.pnl))
         if column.key == "quantity":
             return QBrush(self._theme.pnl(Decimal(position.quantity)))
+        if column.key == "square_off":
+            level = self.square_off(position)[1]
+            if level == "warn":
+                return QBrush(QColor(self._theme.warning))
+            if level == "bad":
+                return QBrush(QColor(self._theme.loss))
         return None

@@ -60,12 +60,19 @@ SHORTCUT_TITLES = {
     "kill_switch": "Kill switch",
 }
 KNOWN_BROKERS = ("paper", "shoonya", "kite")
-RESTART_FIELDS = ("broker", "client_id", "poll_interval_s", "allow_unlock_after_max_loss")
+RESTART_FIELDS = (
+    "broker",
+    "client_id",
+    "poll_interval_s",
+    "allow_unlock_after_max_loss",
+    "paper_session_mode",
+)
 RESTART_TITLES = {
     "broker": "broker",
     "client_id": "account",
     "poll_interval_s": "poll interval",
     "allow_unlock_after_max_loss": "unlock after a max-loss trip",
+    "paper_session_mode": "paper broker session mode",
 }
 
 MONEY, COUNT, NUMBER, SWITCH = "money", "count", "number", "switch"
@@ -337,6 +344,15 @@ class SettingsDialog(QDialog):
         engine_form.addRow("Broker", _row(self.broker, restart_note()))
         engine_form.addRow("Account (client id)", _row(self.account, restart_note()))
         engine_form.addRow("Poll interval", _row(self.poll, restart_note()))
+        self.paper_session = QCheckBox("The paper broker keeps the market's hours")
+        self.paper_session.setObjectName("paperSessionMode")
+        self.paper_session.setChecked(self._settings.paper_session_mode)
+        self.paper_session.setToolTip(
+            "On: closed-market orders go as AMOs or are refused, AMOs fill at the open and MIS "
+            "is squared off at the cut-off, as with a live broker. Off (the default): the paper "
+            "broker fills at any hour. Live brokers always keep the market's hours."
+        )
+        engine_form.addRow(_row(self.paper_session, restart_note()))
         orders = QGroupBox("Tickets")
         orders_form = QFormLayout(orders)
         orders_form.addRow("Confirm orders above value", self.confirm_above)
@@ -514,6 +530,7 @@ class SettingsDialog(QDialog):
             daily_loss_limit=limits.daily_loss_limit,
             risk=replace(limits, daily_loss_limit=None),
             allow_unlock_after_max_loss=self.allow_unlock.isChecked(),
+            paper_session_mode=self.paper_session.isChecked(),
             confirm_above_value=confirm,
             default_strategy=strategy,
             theme=self.theme.currentText(),

@@ -1,12 +1,16 @@
 """The status bar: broker and connection, account, last poll and its latency, kill switch,
 a busy indicator while a ticket is being sent, orders waiting for the order throttle, the
-database when it is failing, and the engine's notices."""
+database when it is failing, the symbol masters in use, the market's state (NSE open ·
+closes 15:30), and the engine's notices."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.market_calendar import MarketState, MarketStatus
 from trader_gui.domain.market_time import IST, utc_now
 from trader_gui.engine.events import (
     Connection,
@@ -18,6 +22,7 @@ from trader_gui.engine.events import (
     PollCompleted,
 )
 from trader_gui.ui.formatting import local
+from trader_gui.ui.market_text import market_line
 from trader_gui.ui.widgets import set_state
 
 NOTICE_MS = {Level.INFO: 8_000, Level.WARNING: 20_000, Level.ERROR: 60_000}
@@ -62,6 +67,9 @@ class StatusBar(QStatusBar):
         self.kill_switch.setObjectName("killSwitchLabel")
         self.masters = QLabel()
         self.masters.setObjectName("mastersLabel")
+        self.market = QLabel()
+        self.market.setObjectName("marketLabel")
+        self.market.setVisible(False)
         for widget in (
             self.queue,
             self.busy_label,
@@ -71,6 +79,7 @@ class StatusBar(QStatusBar):
             self.account,
             self.masters,
             self.poll,
+            self.market,
             self.kill_switch,
         ):
             self.addPermanentWidget(widget)
@@ -144,6 +153,40 @@ class StatusBar(QStatusBar):
             "files you downloaded."
         )
         set_state(self.masters, "state", "warn" if old else "ok")
+
+    def show_market(
+        self,
+        states: list[MarketState],
+        now: datetime,
+        *,
+        checked: bool,
+        missing_holidays: int | None = None,
+    ) -> None:
+        """Each traded exchange's state in a few words; the full sentences in the tooltip.
+        Hidden when there is no calendar. A year the calendar lists no holidays for is said
+        in the bar itself: its holidays would look like trading days."""
+        if not states:
+            self.market.setVisible(False)
+            return
+        text = " | ".join(market_line(state, now) for state in states)
+        tip = [state.sentence for state in states]
+        if missing_holidays is not None:
+            text += f" · no {missing_holidays} holiday list"
+            tip.append(
+                f"The market calendar lists no holidays for {missing_holidays}: holidays look "
+                "like trading days. Update resources/market_calendar.toml."
+            )
+        self.market.setText(text)
+        if not checked:
+            tip.append(
+                "The paper broker fills at any hour: turn on its session mode "
+                "(paper_session_mode) to keep these hours."
+            )
+        self.market.setToolTip("\n".join(tip))
+        is_open = any(state.status is MarketStatus.OPEN for state in states)
+        level = "warn" if missing_holidays is not None else "ok" if is_open else "off"
+        set_state(self.market, "state", level)
+        self.market.setVisible(True)
 
     def show_notice(self, notice: Notice) -> None:
         self.showMessage(notice.text, NOTICE_MS.get(notice.level, 8_000))
