@@ -36,6 +36,7 @@ from trader_gui.settings import DEFAULT_SHORTCUTS, Settings
 from trader_gui.ui.blockers_panel import BlockersPanel
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.dialogs import answer, question
+from trader_gui.ui.frame_pacer import FramePacer
 from trader_gui.ui.kill_switch import KillSwitchControl
 from trader_gui.ui.lifecycle_panel import LifecyclePanel
 from trader_gui.ui.log_panel import LogPanel, QtLogHandler
@@ -142,6 +143,7 @@ class MainWindow(QMainWindow):
         self._layout_restored = self.restore_layout()
         self.apply_settings(settings, first=True)
         self._update_title(self.kill_switch.state)
+        self.pacer = FramePacer(self)  # a burst of orders must not mean a paint per step
 
     # ---- building ---------------------------------------------------------------------------
 
