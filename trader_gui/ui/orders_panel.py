@@ -56,6 +56,8 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[OrderStatus] | None], ...] = (
     ("Sent to broker", frozenset({OrderStatus.SENT_TO_BROKER})),
 )
 ALL_STRATEGIES = "All strategies"
+EARLIER_BATCH = 5_000
+"""Orders added to the table per click on "Earlier orders"."""
 FLUSH_MS = 25
 """Longest an order update waits to be shown while updates pour in (far under a poll)."""
 COLUMN_SAMPLES = {
@@ -132,6 +134,12 @@ class OrdersPanel(QWidget):
         )
         self.modify_button = QPushButton("Modify…")
         self.modify_button.setObjectName("modifyButton")
+        self.earlier_button = QPushButton("Earlier orders")
+        self.earlier_button.setObjectName("earlierOrdersButton")
+        self.earlier_button.setToolTip(
+            f"The table starts with today's orders and every open one: show up to "
+            f"{EARLIER_BATCH:,} orders from before those"
+        )
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Write the orders shown (filters applied) to a CSV file")
 
@@ -178,6 +186,7 @@ class OrdersPanel(QWidget):
         filters.addSpacing(12)
         filters.addWidget(self.cancel_button)
         filters.addWidget(self.modify_button)
+        filters.addWidget(self.earlier_button)
         filters.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -197,6 +206,7 @@ class OrdersPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.modify_button.clicked.connect(self.modify_selected)
         self.export_button.clicked.connect(self.choose_export_path)
+        self.earlier_button.clicked.connect(self.load_earlier)
         bridge.order_updated.connect(self.on_order_updated)
         self._update_buttons()
         self._update_count()
@@ -209,6 +219,25 @@ class OrdersPanel(QWidget):
         self._refresh_strategies()
         self._update_count()
         self._update_buttons()
+
+    def load_earlier(self) -> None:
+        """Up to EARLIER_BATCH more orders, the newest of those not shown yet."""
+        self.earlier_button.setEnabled(False)
+        self._tasks.spawn(self._load_earlier(), name="earlier orders")
+
+    async def _load_earlier(self) -> None:
+        try:
+            # The newest (shown + batch): the shown ones come back too and are kept as they are.
+            records = await self._bridge.orders(limit=self.model.order_count() + EARLIER_BATCH)
+            self.flush()
+            added = self.model.load(records)
+            self._refresh_strategies()
+            self._update_count()
+            self.status_message.emit(
+                f"Showing {added:,} earlier orders." if added else "No earlier orders."
+            )
+        finally:
+            self.earlier_button.setEnabled(True)
 
     def on_order_updated(self, record: OrderRecord, transition: Transition) -> None:
         """Taken into the table at once when the table is quiet; in a burst, gathered and
