@@ -36,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+import trader_gui
 from benchmarks.common import SYMBOL, emit, machine, median
 from benchmarks.sql_reference import ORDERS_TABLE
 from trader_gui.domain.enums import BrokerState, Exchange, OrderType, Product, Side
@@ -131,6 +132,10 @@ def environment(home: Path, probe: Path | None = None) -> dict[str, str]:
         XDG_STATE_HOME=str(home / "state"),
         XDG_CACHE_HOME=str(home / "cache"),
         QT_QPA_PLATFORM="offscreen",
+        # this checkout's trader_gui, whatever the virtualenv has installed
+        PYTHONPATH=os.pathsep.join(
+            [str(Path(trader_gui.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
     )
     env.pop("TRADER_GUI_STARTUP_PROBE", None)
     if probe is not None:

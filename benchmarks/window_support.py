@@ -80,7 +80,7 @@ class QtHost:
     def __init__(self) -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the app is made
         ensure_safe_refcounts()
-        qInstallMessageHandler(_quiet)
+        self._previous_handler = qInstallMessageHandler(_quiet)
         app = QApplication.instance() or QApplication(sys.argv[:1])
         assert isinstance(app, QApplication)
         app.setQuitOnLastWindowClosed(False)
@@ -96,6 +96,7 @@ class QtHost:
 
     def close(self) -> None:
         self.loop.close()
+        qInstallMessageHandler(self._previous_handler)
 
 
 def _quiet(mode: QtMsgType, context: object, message: str) -> None:
