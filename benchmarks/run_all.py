@@ -6,7 +6,8 @@ person runs to get a quick reading (`--scale ci`); docs/BENCHMARKS.md has the fu
 
     python -m benchmarks.run_all [--scale ci|tiny|full] [--json]
 
-Exit status 1 if a run did not write every transition (a correctness failure, not a timing).
+Exit status 1 if a run did not write every transition, or the window did not show every
+order final (correctness failures, not timings).
 """
 
 from __future__ import annotations
@@ -18,23 +19,45 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks import order_throughput, watcher_scale
+from benchmarks import (
+    order_throughput,
+    watcher_scale,
+    window_burst,
+    window_order_to_screen,
+    window_startup,
+)
 from benchmarks.common import emit
 
-BENCHMARKS = {"order_throughput": order_throughput, "watcher_scale": watcher_scale}
+BENCHMARKS = {
+    "order_throughput": order_throughput,
+    "watcher_scale": watcher_scale,
+    "window_burst": window_burst,
+    "window_order_to_screen": window_order_to_screen,
+    "window_startup": window_startup,
+}
+WINDOW_BENCHMARKS = ("window_burst", "window_order_to_screen", "window_startup")
 
 SCALES: dict[str, dict[str, list[str]]] = {
     "tiny": {
         "order_throughput": ["--orders", "20", "--concurrency", "1", "4"],
         "watcher_scale": ["--sizes", "50", "200", "--passes", "1"],
+        "window_burst": ["--sizes", "20", "40", "--poll", "0.2"],
+        "window_order_to_screen": ["--orders", "2", "--poll", "0.1"],
+        "window_startup": ["--history", "0", "500", "--rounds", "1"],
     },
     "ci": {
         "order_throughput": ["--orders", "200", "--concurrency", "1", "8"],
         "watcher_scale": ["--sizes", "200", "2000", "--passes", "1"],
+        "window_burst": ["--sizes", "100", "200"],
+        "window_order_to_screen": ["--orders", "10", "--poll", "0.2"],
+        "window_startup": ["--history", "0", "10000", "--rounds", "1"],
     },
     "full": {
         "order_throughput": ["--orders", "2000", "--concurrency", "1", "8", "--rounds", "3"],
         "watcher_scale": ["--sizes", "1000", "10000", "100000", "--passes", "3"],
+        "window_burst": ["--sizes", "500", "1000", "2000", "5000"],
+        "window_order_to_screen": ["--orders", "50", "--poll", "1.0"],
+        "window_startup": ["--history", "0", "100000", "--rounds", "3"],
     },
 }
 
@@ -66,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         json.dump(reports, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     durable = all(run["durable"] for run in reports["order_throughput"]["engine"])
-    return 0 if durable else 1
+    complete = all(reports[name]["complete"] for name in WINDOW_BENCHMARKS)
+    return 0 if durable and complete else 1
 
 
 if __name__ == "__main__":

@@ -122,6 +122,10 @@ def run_window(
     settings: Settings, paths: AppPaths, options: LaunchOptions, *, config_path: Path
 ) -> int:
     """Run the window until the trader closes it; the process exit code."""
+    from trader_gui.ui import startup_probe
+
+    probe_path = startup_probe.requested()
+    probe = startup_probe.StartupProbe(probe_path) if probe_path else None
     paths.ensure()
     listener = start_file_logging(paths)
     ensure_safe_refcounts()  # before the first Qt call (it logs when it applies)
@@ -146,6 +150,8 @@ def run_window(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(reporter.loop_exception)
+    if probe is not None:
+        probe.mark("qt_app")
     try:
 
         async def main() -> int:
@@ -154,6 +160,8 @@ def run_window(
                 return 1
             bridge = EngineBridge(runtime)
             window = MainWindow(bridge, settings, paths=paths, config_path=config_path)
+            if probe is not None:
+                probe.watch(window, bridge.ready_changed)
             reporter.show = window.show_internal_error
             ticker, previous_sigint = _close_on_sigint(window)
             window.show()

@@ -134,3 +134,35 @@ def test_csv_export_writes_the_rows_shown(terminal: Terminal, tmp_path: Path) ->
     assert rows[0]["status"] == "SENT_TO_BROKER"
     assert rows[0]["time"].startswith("2026-11-25")
     assert panel.count_label.text() == "3 of 6 orders · 6 open"
+
+
+def test_a_painted_cell_shows_the_orders_new_version_text_and_colour(qtbot: Any) -> None:
+    """What the table's delegate is given (all roles of a cell in one call) is the model's
+    data, and a new version of an order is what is painted after it changes."""
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    model = OrdersModel()
+    model.load([record(n) for n in range(3)])
+    proxy = OrdersFilter(model)
+    delegate = QStyledItemDelegate()
+    status = model.column_index("status")
+
+    def painted(command_id: str, column: int) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, proxy.mapFromSource(model.index_of(command_id, column)))
+        return option
+
+    before = painted(record(1).command_id, status)
+    assert before.text == "SENT_TO_BROKER"
+    assert before.font.bold()
+
+    model.upsert(record(1, status=OrderStatus.FAILED, tag=Tag.KILL_SWITCH_ACTIVE, detail="off"))
+
+    after = painted(record(1).command_id, status)
+    source = model.index_of(record(1).command_id, status)
+    assert after.text == source.data() == "FAILED"
+    assert after.backgroundBrush.color() == source.data(Qt.ItemDataRole.BackgroundRole).color()
+    assert after.backgroundBrush.color() != before.backgroundBrush.color()
+    quantity = painted(record(2).command_id, model.column_index("quantity"))
+    assert quantity.text == "3"
+    assert quantity.displayAlignment & Qt.AlignmentFlag.AlignRight

@@ -245,6 +245,7 @@ async def _window(
     window.entry.submitted.connect(submitted.append)
     for signal in (
         bridge.order_updated,
+        window.orders.table_updated,
         bridge.ready_changed,
         window.entry.submitted,
         window.kill_switch.changed,

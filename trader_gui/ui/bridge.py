@@ -369,10 +369,17 @@ class EngineBridge(QObject):
             self._runtime.repository.kill_switch_history, self.client_id, limit
         )
 
-    async def orders(self, limit: int = HISTORY_LIMIT) -> list[OrderRecord]:
-        """The account's orders, oldest first (the newest `limit` of them)."""
+    async def orders(
+        self, limit: int = HISTORY_LIMIT, *, since: datetime | None = None
+    ) -> list[OrderRecord]:
+        """The account's orders, oldest first (the newest `limit` of them; only those
+        registered from `since` on, when given)."""
         rows = await self._runtime.workers.db(
-            self._runtime.repository.orders, self.client_id, limit=limit, newest_first=True
+            self._runtime.repository.orders,
+            self.client_id,
+            since=since,
+            limit=limit,
+            newest_first=True,
         )
         rows.reverse()
         return rows

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from trader_gui.credentials import BackendStatus, default_store
 from trader_gui.domain.enums import Side
 from trader_gui.domain.kill_switch import KillSwitchState
+from trader_gui.domain.market_time import trading_day_start
 from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.events import Level, Notice
 from trader_gui.engine.intake_config import intake_config_from
@@ -39,6 +40,7 @@ from trader_gui.ui.approvals_panel import ApprovalsPanel
 from trader_gui.ui.blockers_panel import BlockersPanel
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.dialogs import answer, question
+from trader_gui.ui.frame_pacer import FramePacer
 from trader_gui.ui.kill_switch import KillSwitchControl
 from trader_gui.ui.lifecycle_panel import LifecyclePanel
 from trader_gui.ui.log_panel import LogPanel, QtLogHandler
@@ -164,6 +166,7 @@ class MainWindow(QMainWindow):
         self._layout_restored = self.restore_layout()
         self.apply_settings(settings, first=True)
         self._update_title(self.kill_switch.state)
+        self.pacer = FramePacer(self)  # a burst of orders must not mean a paint per step
 
     # ---- building ---------------------------------------------------------------------------
 
@@ -621,7 +624,10 @@ class MainWindow(QMainWindow):
         self.status.say("Loading orders…")
         self.tasks.spawn(self._check_credential_store(), name="credential store")
         await self.kill_switch.load()
-        self.orders.load(await self.bridge.orders())
+        # Today's orders and every order still open; earlier days on demand (the panel's
+        # "Earlier orders" button): 100,000 orders of history cost seconds to show, not one.
+        self.orders.load(await self.bridge.orders(since=trading_day_start(self.bridge.now())))
+        self.orders.load(await self.bridge.open_orders())
         self.blockers.load(await self.bridge.blocked_today())
         self.pnl.load(await self.bridge.pnl_history())
         self.status.say(f"Recovering and reconciling with {self.bridge.broker_name}…")

@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -273,6 +274,8 @@ class OrdersModel(QAbstractItemModel):
         """Every order: the ticket it sits under, or None at the top level."""
         self._groups: dict[int, TicketGroup] = {}
         self._open = 0
+        self._rows: dict[str, RenderedRow] = {}
+        """The cells of the orders a view has painted, per command_id (the latest version)."""
 
     # ---- the Qt model -----------------------------------------------------------------------
 
@@ -314,13 +317,43 @@ class OrdersModel(QAbstractItemModel):
         return len(self.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """A view asks for seven roles of every cell it paints, through the proxy: each answer
+        for an order comes from its `RenderedRow`, made once per version of the order."""
         node = self.node(index)
         if node is None:
             return None
+        if role in _CACHED_ROLES and isinstance(node, OrderRecord):
+            return self._rendered(node).get(role, index.column())
         column = self.columns[index.column()]
         if role in STYLE_ROLES:
             return self._style(node, column, role)
         return cell_data(column.kind, role, lambda: node_value(column, node))
+
+    def multiData(self, index: Index, roleDataSpan: QModelRoleDataSpan) -> None:  # noqa: N802, N803
+        """Every role a delegate asks for a cell, in one call (Qt's default asks one by one:
+        seven calls into Python per cell, each through the proxy)."""
+        node = self.node(index)
+        span = roleDataSpan
+        if isinstance(node, OrderRecord):
+            row = self._rendered(node)
+            column = index.column()
+            for number in range(len(span)):
+                item = span[number]
+                role = item.role()
+                value = row.get(role, column) if role in _CACHED_ROLES else self.data(index, role)
+                if value is not None:  # the delegate's span starts empty
+                    item.setData(value)
+            return
+        for number in range(len(span)):
+            item = span[number]
+            item.setData(None if node is None else self.data(index, item.role()))
+
+    def _rendered(self, record: OrderRecord) -> RenderedRow:
+        row = self._rows.get(record.command_id)
+        if row is None or row.record is not record:
+            row = RenderedRow(self, record)
+            self._rows[record.command_id] = row
+        return row
 
     def headerData(  # noqa: N802
         self,
@@ -333,7 +366,7 @@ class OrdersModel(QAbstractItemModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -496,8 +529,41 @@ class OrdersModel(QAbstractItemModel):
             self._add_child(group, record)
         return True
 
+    def upsert_many(self, records: Iterable[OrderRecord]) -> list[OrderRecord]:
+        """A batch of live updates in the order they happened: known orders replaced in
+        place, new single orders appended in one insert (the last version of each). Returns
+        the new orders.
+
+        One insert for a burst keeps the view's work per batch, not per order: a tree view
+        lays out all its rows again after each insert."""
+        added: list[OrderRecord] = []
+        singles: dict[str, OrderRecord] = {}
+        for record in records:
+            command_id = record.command_id
+            if command_id in singles:
+                singles[command_id] = record
+            elif command_id in self._where:
+                self._replace(record)
+            elif record.command.ticket_id is not None:
+                self.upsert(record)
+                added.append(record)
+            else:
+                singles[command_id] = record
+                added.append(record)
+        if singles:
+            first = len(self._top)
+            self.beginInsertRows(QModelIndex(), first, first + len(singles) - 1)
+            for offset, record in enumerate(singles.values()):
+                self._where[record.command_id] = None
+                self._top_row[record.command_id] = first + offset
+                self._open += 1 if record.is_open else 0
+            self._top.extend(singles.values())
+            self.endInsertRows()
+        return added
+
     def set_theme(self, theme: ThemeColors) -> None:
         self.theme = theme
+        self._rows.clear()
         self.refresh_all()
 
     def refresh_all(self) -> None:
@@ -591,6 +657,49 @@ class OrdersModel(QAbstractItemModel):
         return None
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_NOTHING_ROLES = frozenset(
+    {int(Qt.ItemDataRole.DecorationRole), int(Qt.ItemDataRole.CheckStateRole)}
+)
+_CACHED_ROLES = frozenset({_DISPLAY, _ALIGNMENT} | _NOTHING_ROLES | {int(r) for r in STYLE_ROLES})
+"""The roles a view asks for when it paints a cell; the rest (tooltips, sorting) are rare."""
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_ALIGNMENTS = tuple(cell_data(c.kind, _ALIGNMENT, lambda: None) for c in ORDER_COLUMNS)
+
+
+class RenderedRow:
+    """One version of an order as the table paints it: its texts made once, its colours and
+    fonts on first use. A record never changes (a new version is a new record), so neither
+    does its row; a repaint then costs dictionary lookups, not formatting."""
+
+    __slots__ = ("_model", "_styles", "record", "texts")
+
+    def __init__(self, model: OrdersModel, record: OrderRecord) -> None:
+        self._model = model
+        self.record = record
+        self.texts = [
+            cell_data(column.kind, _DISPLAY, lambda c=column: c.value(record))
+            for column in model.columns
+        ]
+        self._styles: dict[tuple[int, int], Any] = {}
+
+    def get(self, role: int, column: int) -> Any:
+        if role == _DISPLAY:
+            return self.texts[column]
+        if role == _ALIGNMENT:
+            return _ALIGNMENTS[column]
+        if role in _NOTHING_ROLES:
+            return None
+        key = (role, column)
+        try:
+            return self._styles[key]
+        except KeyError:
+            style = self._model._style(self.record, self._model.columns[column], role)
+            self._styles[key] = style
+            return style
+
+
 OPEN_STATUSES = frozenset({OrderStatus.CREATED, OrderStatus.SENT_TO_BROKER})
 
 
@@ -669,6 +778,18 @@ class OrdersFilter(QSortFilterProxyModel):
         """One Python call per comparison (the default asks the model twice for data)."""
         orders = self._orders
         return orders.sort_key(source_left) < orders.sort_key(source_right)
+
+    def multiData(  # noqa: N802
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        roleDataSpan: QModelRoleDataSpan,  # noqa: N803
+    ) -> None:
+        """A painted cell's roles in one call into Python, not seven (see OrdersModel)."""
+        self._orders.multiData(self.mapToSource(index), roleDataSpan)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        """Every row alike: answered here, without a trip to the source model."""
+        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def node_at(self, index: QModelIndex | QPersistentModelIndex) -> Node | None:
         """The order or ticket at an index of this proxy."""

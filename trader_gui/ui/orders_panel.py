@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
+import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -54,6 +56,10 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[OrderStatus] | None], ...] = (
     ("Sent to broker", frozenset({OrderStatus.SENT_TO_BROKER})),
 )
 ALL_STRATEGIES = "All strategies"
+EARLIER_BATCH = 5_000
+"""Orders added to the table per click on "Earlier orders"."""
+FLUSH_MS = 25
+"""Longest an order update waits to be shown while updates pour in (far under a poll)."""
 COLUMN_SAMPLES = {
     "time": "00:00:00.000",
     "symbol": "BANKNIFTY29DEC26FUT",
@@ -88,6 +94,8 @@ class OrdersPanel(QWidget):
     ticket_changed = Signal(object)
     """A TicketGroup after one of its slices changed (the table already shows it)."""
     status_message = Signal(str)
+    table_updated = Signal()
+    """The table has taken in a batch of order updates."""
 
     def __init__(self, bridge: EngineBridge, tasks: TaskKeeper, parent: QWidget | None = None):
         super().__init__(parent)
@@ -97,6 +105,11 @@ class OrdersPanel(QWidget):
         self._selected_id: str | None = None
         self._selected_ticket: str | None = None
         self._modify_dialogs: dict[str, ModifyDialog] = {}
+        self._pending: list[OrderRecord] = []
+        self._flushed_at = 0.0
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.timeout.connect(self.flush)
         self.model = OrdersModel(self)
         self.proxy = OrdersFilter(self.model, self)
 
@@ -121,6 +134,12 @@ class OrdersPanel(QWidget):
         )
         self.modify_button = QPushButton("Modify…")
         self.modify_button.setObjectName("modifyButton")
+        self.earlier_button = QPushButton("Earlier orders")
+        self.earlier_button.setObjectName("earlierOrdersButton")
+        self.earlier_button.setToolTip(
+            f"The table starts with today's orders and every open one: show up to "
+            f"{EARLIER_BATCH:,} orders from before those"
+        )
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Write the orders shown (filters applied) to a CSV file")
 
@@ -167,6 +186,7 @@ class OrdersPanel(QWidget):
         filters.addSpacing(12)
         filters.addWidget(self.cancel_button)
         filters.addWidget(self.modify_button)
+        filters.addWidget(self.earlier_button)
         filters.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -186,6 +206,7 @@ class OrdersPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.modify_button.clicked.connect(self.modify_selected)
         self.export_button.clicked.connect(self.choose_export_path)
+        self.earlier_button.clicked.connect(self.load_earlier)
         bridge.order_updated.connect(self.on_order_updated)
         self._update_buttons()
         self._update_count()
@@ -193,23 +214,66 @@ class OrdersPanel(QWidget):
     # ---- data -------------------------------------------------------------------------------
 
     def load(self, records: list[OrderRecord]) -> None:
+        self.flush()  # live updates first: for an order in both, load keeps the later step
         self.model.load(records)
         self._refresh_strategies()
         self._update_count()
         self._update_buttons()
 
+    def load_earlier(self) -> None:
+        """Up to EARLIER_BATCH more orders, the newest of those not shown yet."""
+        self.earlier_button.setEnabled(False)
+        self._tasks.spawn(self._load_earlier(), name="earlier orders")
+
+    async def _load_earlier(self) -> None:
+        try:
+            # The newest (shown + batch): the shown ones come back too and are kept as they are.
+            records = await self._bridge.orders(limit=self.model.order_count() + EARLIER_BATCH)
+            self.flush()
+            added = self.model.load(records)
+            self._refresh_strategies()
+            self._update_count()
+            self.status_message.emit(
+                f"Showing {added:,} earlier orders." if added else "No earlier orders."
+            )
+        finally:
+            self.earlier_button.setEnabled(True)
+
     def on_order_updated(self, record: OrderRecord, transition: Transition) -> None:
-        if self.model.upsert(record):
+        """Taken into the table at once when the table is quiet; in a burst, gathered and
+        taken in together at most every FLUSH_MS (one insert and one layout per batch, not
+        per order: per order, the window fell ten times behind the engine)."""
+        self._pending.append(record)
+        if self._flush_timer.isActive():
+            return
+        wait_ms = FLUSH_MS - (time.monotonic() - self._flushed_at) * 1000
+        if wait_ms <= 0:
+            self.flush()
+        else:
+            self._flush_timer.start(math.ceil(wait_ms))
+
+    def flush(self) -> None:
+        """Show every update received so far (selection and searches call it first)."""
+        self._flush_timer.stop()
+        self._flushed_at = time.monotonic()
+        records, self._pending = self._pending, []
+        if not records:
+            return
+        for record in self.model.upsert_many(records):
             self._add_strategy(record.command.strategy)
         self._update_count()
-        if record.command_id == self._selected_id:
-            self._update_buttons()
-            self.order_selected.emit(record)
-        ticket_id = record.command.ticket_id
-        if ticket_id is not None:
+        tickets: dict[str, None] = {}
+        for record in records:
+            if record.command_id == self._selected_id:
+                self._update_buttons()
+                self.order_selected.emit(self.model.get(record.command_id))
+            if record.command.ticket_id is not None:
+                tickets[record.command.ticket_id] = None
+        for ticket_id in tickets:
             if ticket_id == self._selected_ticket:
                 self._update_buttons()
             self.ticket_changed.emit(self.model.ticket(ticket_id))
+        self.table_updated.emit()
 
     def set_theme(self, theme: ThemeColors) -> None:
         self.model.set_theme(theme)
@@ -228,6 +292,7 @@ class OrdersPanel(QWidget):
     def select(self, command_id: str) -> bool:
         """Select an order's row, or a ticket's row by its id (clearing filters that hide it,
         opening its ticket), and scroll to it."""
+        self.flush()
         source = self.model.index_of(command_id)
         if not source.isValid():
             return False
@@ -473,6 +538,7 @@ class OrdersPanel(QWidget):
     def export_csv(self, path: Path) -> int:
         """Write the orders shown (a ticket's slices, not its summary row), in the order shown,
         every column, exact values."""
+        self.flush()
         columns = self.model.columns
         records = self.proxy.shown_orders()
         with path.open("w", newline="", encoding="utf-8") as handle:

@@ -1,0 +1,56 @@
+"""Paint the window as often as it can afford, not once per change.
+
+Qt repaints a window once per event-loop turn that changed something. On the qasync loop each
+engine step (a commit, a broker reply) is a turn of its own, so in a burst of orders the window
+repainted after nearly every step. A repaint of the orders table and the P&L chart costs more
+than an order's whole path through the engine, so the window fell ten times behind it.
+
+The pacer holds a repaint request back until the frame is due: FRAME_MS after the last one,
+and never sooner than twice the last paint's own duration after it ended, so painting takes at
+most a third of the loop's time however much changes. Everything that changed meanwhile is
+painted in that one frame. A quiet window paints at once, as before.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtWidgets import QWidget
+
+FRAME_MS = 33
+"""About 30 frames a second at most: smooth to the eye."""
+PAINT_SHARE = 1 / 3
+"""The largest share of the loop's time that painting may take in a burst."""
+
+
+class FramePacer(QObject):
+    """An event filter on a top-level window that spaces its repaints (see the module)."""
+
+    def __init__(self, window: QWidget, frame_ms: int = FRAME_MS) -> None:
+        super().__init__(window)
+        self._window = window
+        self._frame_s = frame_ms / 1000
+        self._due = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._request)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is not self._window or event.type() != QEvent.Type.UpdateRequest:
+            return False
+        wait_s = self._due - time.monotonic()
+        if wait_s > 0:
+            if not self._timer.isActive():
+                self._timer.start(max(1, round(wait_s * 1000)))
+            return True  # held back: the timer asks again when the frame is due
+        started = time.monotonic()
+        QWidget.event(self._window, event)  # the paint itself, timed
+        ended = time.monotonic()
+        took = ended - started
+        self._due = ended + max(self._frame_s - took, took * (1 / PAINT_SHARE - 1))
+        return True
+
+    def _request(self) -> None:
+        QCoreApplication.postEvent(self._window, QEvent(QEvent.Type.UpdateRequest))
