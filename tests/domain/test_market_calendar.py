@@ -409,8 +409,8 @@ def test_a_saturday_order_goes_as_an_amo(calendar: MarketCalendar) -> None:
     assert window.kind is WindowKind.AMO
     assert window.ok
     assert window.sentence == (
-        "NSE is closed (Saturday); Zerodha takes after-market orders from 16:00: "
-        "this order goes as an AMO."
+        "NSE is closed (Saturday); Zerodha takes after-market orders at any hour on a day "
+        "the exchange is shut: this order goes as an AMO."
     )
 
 

@@ -48,7 +48,8 @@ class BrokerUnavailable(BrokerError):
 
 @dataclass(frozen=True, slots=True)
 class PlaceOrderRequest:
-    """What goes to the broker. `tag` is the command_id, the broker's client tag."""
+    """What goes to the broker. `tag` is the command_id, the broker's client tag; `amo`
+    sends it as an after-market order, held by the broker until the exchange opens."""
 
     tag: str
     symbol: str
@@ -59,6 +60,7 @@ class PlaceOrderRequest:
     product: Product
     price: Decimal | None = None
     trigger_price: Decimal | None = None
+    amo: bool = False
 
 
 @dataclass(frozen=True, slots=True)

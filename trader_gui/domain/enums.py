@@ -97,6 +97,8 @@ class Tag(StrEnum):
     RISK_LIMITS_EXCEEDED = "RISK_LIMITS_EXCEEDED"
     EXECUTION_GUARD_BLOCKED = "EXECUTION_GUARD_BLOCKED"
     DUPLICATE_ORDER_BLOCKED = "DUPLICATE_ORDER_BLOCKED"
+    MARKET_CLOSED = "MARKET_CLOSED"
+    MIS_CUTOFF = "MIS_CUTOFF"
     BROKER_REJECTED = "BROKER_REJECTED"
     BROKER_CANCELLED = "BROKER_CANCELLED"
     BROKER_EXPIRED = "BROKER_EXPIRED"
@@ -120,6 +122,8 @@ BLOCKER_TAGS = frozenset(
         Tag.RISK_LIMITS_EXCEEDED,
         Tag.EXECUTION_GUARD_BLOCKED,
         Tag.DUPLICATE_ORDER_BLOCKED,
+        Tag.MARKET_CLOSED,
+        Tag.MIS_CUTOFF,
     }
 )
 
@@ -129,6 +133,8 @@ TAG_LABELS: dict[Tag, str] = {
     Tag.RISK_LIMITS_EXCEEDED: "Risk limit",
     Tag.EXECUTION_GUARD_BLOCKED: "Strategy already in position",
     Tag.DUPLICATE_ORDER_BLOCKED: "Duplicate order",
+    Tag.MARKET_CLOSED: "Market closed",
+    Tag.MIS_CUTOFF: "After the MIS cut-off",
     Tag.BROKER_REJECTED: "Rejected by broker",
     Tag.BROKER_CANCELLED: "Cancelled at broker",
     Tag.BROKER_EXPIRED: "Expired at broker",

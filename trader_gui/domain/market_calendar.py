@@ -639,7 +639,7 @@ class MarketCalendar:
         span = self.open_span(exchange, local.date())
         evening = self._amo_opens_phrase(amo, span)
         if span is None and amo.any_time_on_closed_days:
-            return evening
+            return "at any hour on a day the exchange is shut"
         if amo.opens is not None and amo.opens <= amo.closes:
             return f"until {hhmm(amo.closes)}" if amo.opens <= moment < amo.closes else None
         if moment < amo.closes:

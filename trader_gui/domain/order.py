@@ -60,6 +60,8 @@ class OrderRecord:
     filled_qty: int = 0
     avg_price: Decimal | None = None
     sent_at: datetime | None = None
+    amo: bool = False
+    """Sent as an after-market order: the broker holds it until the exchange opens."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from trader_gui.persistence.types import Money, UtcDateTime
@@ -51,6 +51,8 @@ class OrderRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    amo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Sent as an after-market order (migration 0003)."""
 
 
 class TransitionRow(Base):

@@ -71,6 +71,8 @@ class StatusChange:
     broker_order_id: Any = _KEEP
     filled_qty: Any = _KEEP
     avg_price: Any = _KEEP
+    amo: Any = _KEEP
+    """True when step 3 sends the order as an after-market order."""
     expect_from: OrderStatus | Any | None = _KEEP
     """Refuse the change unless the row is in this status (guards against a race)."""
 
@@ -510,6 +512,7 @@ def _command_values(command: OrderCommand) -> dict[str, Any]:
         "broker_status": None,
         "avg_price": None,
         "sent_at": None,
+        "amo": False,
     }
 
 
@@ -520,7 +523,7 @@ def _updates(row: Row[Any], change: StatusChange) -> dict[str, Any]:
         wanted["tag"] = change.tag.value if change.tag else None
     if change.detail is not None:
         wanted["detail"] = change.detail
-    for field in ("broker_status", "broker_order_id", "filled_qty", "avg_price"):
+    for field in ("broker_status", "broker_order_id", "filled_qty", "avg_price", "amo"):
         value = getattr(change, field)
         if value is not _KEEP:
             wanted[field] = value
@@ -575,6 +578,7 @@ def _record_from_values(values: dict[str, Any]) -> OrderRecord:
         filled_qty=values.get("filled_qty") or 0,
         avg_price=values.get("avg_price"),
         sent_at=_aware(values["sent_at"]) if values.get("sent_at") else None,
+        amo=bool(values.get("amo")),
     )
 
 
