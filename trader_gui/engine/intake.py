@@ -144,6 +144,8 @@ class IntakeService:
         Orders waiting for approval keep waiting, with the deadline they were given, and
         keep expiring on time even while the intake is off: they are decided in the window.
         """
+        if config == self.config and (self.running or not config.enabled):
+            return self.running  # nothing changed (a sender added or removed is in already)
         if self.running and _same_listener(config, self.config):
             self._set_config(config)  # approval rules only: in force from the next order
             self._engine.events.emit(Notice(Level.INFO, f"External orders: {self.mode()}."))
