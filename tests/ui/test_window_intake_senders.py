@@ -144,3 +144,4 @@ def test_a_senders_approval_rule_is_saved_and_holds_its_orders(
     wait_for(qtbot, lambda: panel.model.get(held.body["command_id"]) is not None)
     sender_column = panel.model.column_index("sender")
     assert panel.model.index(0, sender_column).data() == "friendbot"
+    assert "orders from friendbot wait here for you" in panel.intake_state.text()

@@ -344,6 +344,16 @@ class ApprovalsPanel(QWidget):
                 "Turn it on in Settings → Intake."
             )
             state = "off"
+        elif others := [n for n in config.sender_names if config.waits(n) != config.approval]:
+            named = ", ".join(others)
+            text = (
+                f"Intake on {url}: external orders wait here for you, except from {named} "
+                "(they go at once)."
+                if config.approval
+                else f"Intake on {url}: orders from {named} wait here for you; other external "
+                "orders go at once."
+            )
+            state = "on"
         elif config.approval:
             text = f"Intake on {url}: every external order waits here for you."
             state = "on"
