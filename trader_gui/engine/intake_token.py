@@ -67,7 +67,7 @@ def rotate_token(
     return token
 
 
-def delete_token(store: credentials.CredentialStore | None = None, sender: str = "") -> bool:
+def delete_token(store: credentials.CredentialStore | None, sender: str) -> bool:
     """Forget a removed sender's token; True if there was one."""
     removed = (store or credentials.default_store()).delete_secret(token_name(sender))
     log.info("deleted the intake token of sender %s from the keyring", sender)
