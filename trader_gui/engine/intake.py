@@ -255,10 +255,7 @@ class IntakeService:
 
     def mode(self) -> str:
         """Which orders wait for approval, in words for the trader."""
-        config = self.config
-        mode = "orders wait for your approval" if config.approval else "orders go at once"
-        others = [name for name in config.sender_names if config.waits(name) != config.approval]
-        return f"{mode}, except from {', '.join(others)}" if others else mode
+        return self.config.approval_text
 
     def _off(self, reason: str) -> bool:
         log.error("intake off: %s", reason)

@@ -64,6 +64,13 @@ class IntakeConfig:
         return self.approval_of(sender).waits(self.approval)
 
     @property
+    def approval_text(self) -> str:
+        """Which orders wait for approval, in words for the trader."""
+        mode = "orders wait for your approval" if self.approval else "orders go at once"
+        others = [name for name in self.sender_names if self.waits(name) != self.approval]
+        return f"{mode}, except from {', '.join(others)}" if others else mode
+
+    @property
     def enabled(self) -> bool:
         return self.port is not None
 

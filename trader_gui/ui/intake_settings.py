@@ -270,8 +270,7 @@ class IntakeSettingsPage(QWidget):
             return ""
         if bridge.intake_url is None:
             return "Now: off."
-        mode = "orders wait for approval" if bridge.intake_config.approval else "orders go at once"
-        return f"Now: listening on {bridge.intake_url}, {mode}."
+        return f"Now: listening on {bridge.intake_url}, {bridge.intake_config.approval_text}."
 
     # ---- values -----------------------------------------------------------------------------
 
