@@ -72,3 +72,17 @@ def test_a_limit_switched_off_stays_off_after_a_restart(tmp_path: Path) -> None:
     assert loaded.confirm_above_value is None
     assert loaded.risk.warn_share is None
     assert loaded == settings
+
+
+def test_intake_senders_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    save_settings(Settings(intake_senders={"tradingview": "never", "bot-2": "always"}), path)
+
+    assert load_settings(path).intake_senders == {"tradingview": "never", "bot-2": "always"}
+    assert "token" not in path.read_text(encoding="utf-8")
+    path.write_text('[intake_senders]\n"my bot" = "never"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="not a sender name"):
+        load_settings(path)
+    path.write_text('[intake_senders]\ntv = "sometimes"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"intake_senders\.tv must be"):
+        load_settings(path)

@@ -15,6 +15,7 @@ from typing import Any
 import tomli_w
 
 from trader_gui.domain.risk_limits import RiskLimits
+from trader_gui.domain.senders import SenderApproval, sender_name
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,9 @@ class Settings:
     intake_approval: bool = False
     intake_approval_timeout_s: float = 120.0
     intake_rate_per_s: float = 20.0
+    intake_senders: dict[str, str] = field(default_factory=dict)
+    """Named intake senders and their approval: "global" (as `intake_approval`), "always" or
+    "never". Their tokens are in the keyring; `default` (the first token) needs no entry."""
     kite_redirect_port: int = 5000
     """The daily login's redirect: http://127.0.0.1:<port>/ as registered with Kite."""
     symbol_master_url: str | None = None
@@ -213,6 +217,8 @@ def _coerce(path: Path, key: str, value: Any) -> Any:
         if isinstance(error, SettingsError):
             raise
         raise SettingsError(f"{path}: {key} must be a number, not {value!r}") from error
+    if key == "intake_senders":
+        return _senders(path, value)
     if key == "shortcuts":
         if not isinstance(value, dict):
             raise SettingsError(f"{path}: shortcuts must be a table")
@@ -220,6 +226,23 @@ def _coerce(path: Path, key: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise SettingsError(f"{path}: {key} must be text, not {value!r}")
     return value
+
+
+def _senders(path: Path, table: Any) -> dict[str, str]:
+    """`[intake_senders]`: name = "global" | "always" | "never"."""
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: intake_senders must be a table of name = approval")
+    words = ", ".join(f'"{rule.value}"' for rule in SenderApproval)
+    senders: dict[str, str] = {}
+    for name, word in table.items():
+        try:
+            chosen = sender_name(str(name))
+        except ValueError as error:
+            raise SettingsError(f"{path}: intake_senders: {error}") from error
+        if word not in {rule.value for rule in SenderApproval}:
+            raise SettingsError(f"{path}: intake_senders.{chosen} must be {words}, not {word!r}")
+        senders[chosen] = str(word)
+    return senders
 
 
 def save_settings(settings: Settings, path: Path) -> None:

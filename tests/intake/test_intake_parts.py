@@ -16,7 +16,7 @@ from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.intake_keys import KeyLocks, command_id_for, is_valid_client_order_id
 from trader_gui.engine.intake_rate import TokenBucket
 from trader_gui.engine.intake_tickets import BodyError, order_view, read_ticket
-from trader_gui.engine.intake_token import bearer_matches
+from trader_gui.engine.intake_token import bearer_matches, sender_of
 
 DAY = date(2026, 11, 25)
 
@@ -82,6 +82,27 @@ def test_only_the_right_bearer_token_matches() -> None:
     assert not bearer_matches("Token s3cret-token", token)
     assert not bearer_matches("Bearer \udcff", token)
     assert not bearer_matches(None, token)
+
+
+def test_a_token_names_its_sender_and_no_other() -> None:
+    tokens = {"default": Secret("first-token"), "tv": Secret("tv-token"), "bot": Secret("b")}
+
+    assert sender_of("Bearer tv-token", tokens) == "tv"
+    assert sender_of("Bearer first-token", tokens) == "default"
+    assert sender_of("Bearer b", tokens) == "bot"
+    assert sender_of("Bearer tv-tokenX", tokens) is None
+    assert sender_of("Bearer ", tokens) is None
+    assert sender_of(None, tokens) is None
+    assert sender_of("Bearer tv-token", {}) is None
+
+
+def test_each_sender_has_its_own_keys_and_the_default_keeps_its_old_ones() -> None:
+    default = command_id_for("1", "PAPER", DAY)
+
+    assert command_id_for("1", "PAPER", DAY, "default") == default
+    assert command_id_for("1", "PAPER", DAY, "tv") != default
+    assert command_id_for("1", "PAPER", DAY, "tv") != command_id_for("1", "PAPER", DAY, "bot")
+    assert is_valid_command_id(command_id_for("1", "PAPER", DAY, "tv"))
 
 
 @pytest.mark.asyncio

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from intake_support import Intake
+from intake_support import Intake, IntakeFactory
 
 from trader_gui import credentials
 from trader_gui.cli.main import main
 from trader_gui.domain.enums import Source
-from trader_gui.engine.intake_token import TOKEN_NAME
+from trader_gui.domain.senders import SenderApproval
+from trader_gui.engine.intake_token import TOKEN_NAME, read_token
+from trader_gui.settings import Settings, save_settings
 
 pytestmark = pytest.mark.asyncio
 
@@ -160,3 +162,40 @@ async def test_a_port_out_of_range_is_a_usage_error(run) -> None:
 
     assert result.code == 2
     assert "a port is 1 to 65535" in result.err
+
+
+async def test_submit_as_a_named_sender_uses_its_token(
+    intakes: IntakeFactory, run, tmp_path: Path
+) -> None:
+    intake = await intakes.start(senders=(("tradingview", SenderApproval.NEVER),))
+    config = tmp_path / "config.toml"
+    save_settings(Settings(intake_senders={"tradingview": "never"}), config)
+    port = str(intake.service.port)
+
+    sent = await run("submit", *ORDER, "--intake-port", port, "--sender", "TradingView")
+    shown = await run("intake-token", "--sender", "tradingview", "--config", str(config))
+    status = await run(
+        "status", sent.out.split("\t")[0], "--intake-port", port, "--sender", "tradingview"
+    )
+
+    assert sent.code == 0, sent.err
+    (record,) = intake.orders()
+    assert record.command.sender == "tradingview"
+    assert shown.out.strip() == read_token(sender="tradingview").reveal()  # type: ignore[union-attr]
+    assert status.code == 0
+
+
+async def test_an_unknown_or_misspelt_sender_is_one_clear_line(intake: Intake, run) -> None:
+    port = str(intake.service.port)
+
+    unknown = await run("submit", *ORDER, "--intake-port", port, "--sender", "nobody")
+    no_such = await run("intake-token", "--sender", "nobody")
+    misspelt = await run("submit", *ORDER, "--intake-port", port, "--sender", "my bot")
+
+    assert_one_line_error(unknown)
+    assert "no intake token for sender 'nobody'" in unknown.err
+    assert_one_line_error(no_such)
+    assert "there is no intake sender 'nobody'" in no_such.err
+    assert misspelt.code == 2
+    assert "not a sender name" in misspelt.err
+    assert intake.orders() == []

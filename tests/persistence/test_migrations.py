@@ -55,3 +55,38 @@ def test_a_database_of_the_first_revision_is_upgraded_keeping_its_orders(tmp_pat
 
     assert "ix_orders_client_sent" in indexes
     assert count == 1
+
+
+def test_a_database_at_0003_gets_the_sender_column_keeping_its_orders(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from trader_gui.persistence.database import MIGRATIONS
+    from trader_gui.persistence.repository import OrderRepository
+
+    path = tmp_path / "amo.sqlite3"
+    old = create_engine(sqlite_url(path))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.exec_driver_sql(
+            "INSERT INTO orders (command_id, client_id, symbol, exchange, side, quantity, "
+            "order_type, product, strategy, execution_type, source, status, detail, "
+            "filled_qty, created_at, updated_at, amo) VALUES ('X0003', 'PAPER', 'SBIN', 'NSE', "
+            "'BUY', 1, 'MARKET', 'MIS', 's', 'ENTRY', 'EXTERNAL', 'EXECUTED', '', 1, "
+            "'2026-11-24 04:00:00', '2026-11-24 04:00:00', 1)"
+        )
+    old.dispose()
+
+    repository = OrderRepository(open_database(sqlite_url(path)))
+    try:
+        columns = {c["name"]: c for c in inspect(repository.engine).get_columns("orders")}
+        record = repository.get("X0003")
+    finally:
+        repository.close()
+
+    assert columns["sender"]["nullable"]
+    assert record is not None
+    assert (record.command.sender, record.amo, record.filled_qty) == (None, True, 1)

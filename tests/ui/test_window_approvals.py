@@ -77,6 +77,7 @@ def test_a_posted_order_waits_in_the_panel_with_what_was_asked(
     assert cell(panel, 0, "product") == "MIS"
     assert cell(panel, 0, "strategy") == "ext1"
     assert cell(panel, 0, "source") == "EXTERNAL"
+    assert cell(panel, 0, "sender") == "default"
     assert cell(panel, 0, "command_id") == command_id
     assert cell(panel, 0, "left").startswith(("1:", "2:"))  # of the default two minutes
     assert approving.record(command_id) is None  # not an order until approved

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from trader_gui import __version__
 from trader_gui.domain.enums import OrderStatus
+from trader_gui.domain.senders import DEFAULT_SENDER, sender_name
 
 
 class ArgumentError(Exception):
@@ -185,12 +186,34 @@ def _intake_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="how long to wait for the answer (default 60)",
     )
 
+    _sender_option(submit)
+
     status = commands.add_parser("status", help="one order's status from the running program")
     _common(status)
     status.add_argument("command_id", metavar="COMMAND_ID")
+    _sender_option(status)
 
     token = commands.add_parser(
         "intake-token", help="print the intake token that sending programs must present"
     )
     _common(token)
     token.add_argument("--rotate", action="store_true", help="make a new token (restart to use)")
+    _sender_option(token)
+
+
+def _sender_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sender",
+        metavar="NAME",
+        type=_sender,
+        default=DEFAULT_SENDER,
+        help=f"the intake sender whose token to use (default {DEFAULT_SENDER}; "
+        "senders are added in Settings → Intake)",
+    )
+
+
+def _sender(text: str) -> str:
+    try:
+        return sender_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

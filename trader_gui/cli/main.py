@@ -82,7 +82,7 @@ def _dispatch(
             return submit.run_submit(args, settings)
         if command == "status":
             return submit.run_status(args, settings)
-        return submit.run_intake_token(args)
+        return submit.run_intake_token(args, settings)
     if getattr(args, "paths", False):
         from trader_gui.cli.paths_command import run_paths
 

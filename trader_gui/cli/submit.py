@@ -4,7 +4,7 @@ command-line client.
 They talk to the running program (window or `--headless`) through its intake, never to the
 database or the broker: the order goes through the same six steps, the same throttle and the
 same kill switch as every other. The port comes from `--intake-port` or the `intake_port`
-setting, the token from the keyring. Each prints one line: the order as
+setting, the token from the keyring: the `default` sender's, or `--sender NAME`'s. Each prints one line: the order as
 `COMMAND_ID<TAB>STATUS<TAB>TAG<TAB>DETAIL`, or one sentence on stderr saying what is wrong.
 
 `submit` always sends a `client_order_id` (a fresh one unless given), so running it again
@@ -20,6 +20,7 @@ from typing import Any
 import requests
 
 from trader_gui.credentials import CredentialError, CredentialStoreError, Secret
+from trader_gui.domain.senders import DEFAULT_SENDER
 from trader_gui.engine.intake_config import connect_host, intake_config_from
 from trader_gui.engine.intake_token import read_token, rotate_token
 from trader_gui.settings import Settings
@@ -79,16 +80,21 @@ def run_status(args: Any, settings: Settings) -> int:
     return _fail(_sentence(status, answer))
 
 
-def run_intake_token(args: Any) -> int:
-    """Print the token (for the sending program's configuration); `--rotate` makes a new one."""
+def run_intake_token(args: Any, settings: Settings) -> int:
+    """Print a sender's token (for the sending program's configuration); `--rotate` makes a
+    new one. Named senders are added in Settings → Intake, not here."""
+    sender = _sender(args)
+    if sender not in intake_config_from(settings).sender_names:
+        return _fail(f"there is no intake sender {sender!r}: add it in Settings → Intake")
     try:
-        token = rotate_token() if args.rotate else read_token()
+        token = rotate_token(sender=sender) if args.rotate else read_token(sender=sender)
     except (CredentialError, CredentialStoreError) as error:
         return _fail(str(error))
     if token is None:
+        rotate = "" if sender == DEFAULT_SENDER else f" --sender {sender}"
         return _fail(
             "no intake token yet: it is made when trader-gui first starts with the intake on "
-            "(--intake-port N), or make one now with `trader-gui intake-token --rotate`"
+            f"(--intake-port N), or make one now with `trader-gui intake-token{rotate} --rotate`"
         )
     print(token.reveal())
     if args.rotate:
@@ -120,7 +126,7 @@ def _call(
         )
     host = connect_host(config.host)
     url = f"http://{host if ':' not in host else f'[{host}]'}:{config.port}{path}"
-    token = _token()
+    token = _token(_sender(args))
     try:
         response = requests.request(
             method,
@@ -137,8 +143,8 @@ def _call(
         ) from None
     if response.status_code == 401:
         raise IntakeClientError(
-            "the intake refused the token: the keyring's intake token is not the running "
-            "program's (rotated since it started? restart it)"
+            f"the intake refused the token of sender {_sender(args)!r}: the running program "
+            "does not take it (rotated or removed since it started?)"
         )
     try:
         answer = response.json()
@@ -152,12 +158,21 @@ def _call(
     return response.status_code, answer
 
 
-def _token() -> Secret:
+def _sender(args: Any) -> str:
+    return str(getattr(args, "sender", None) or DEFAULT_SENDER)
+
+
+def _token(sender: str) -> Secret:
     try:
-        token = read_token()
+        token = read_token(sender=sender)
     except (CredentialError, CredentialStoreError) as error:
         raise IntakeClientError(str(error)) from None
     if token is None:
+        if sender != DEFAULT_SENDER:
+            raise IntakeClientError(
+                f"no intake token for sender {sender!r} in the keyring: add the sender in "
+                "Settings → Intake"
+            )
         raise IntakeClientError(
             "no intake token in the keyring: it is made when trader-gui starts with the "
             "intake on (--intake-port N)"

@@ -36,6 +36,8 @@ class OrderCommand:
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     ticket_id: str | None = None
+    sender: str | None = None
+    """The intake sender whose token brought an EXTERNAL order (see domain/senders.py)."""
 
     @property
     def is_entry(self) -> bool:

@@ -1,7 +1,7 @@
 """External order intake: local programs send tickets over HTTP; the engine runs them.
 
-One object for the Runtime to start and stop: it reads (or makes) the token, restores the
-approvals queue, listens, and expires waiting orders on time. It never stops the engine: a
+One object for the Runtime to start and stop: it reads (or makes) each sender's token,
+restores the approvals queue, listens, and expires waiting orders on time. It never stops the engine: a
 port in use or a locked keyring is a Notice for the trader and the intake stays off.
 
     service = IntakeService(runtime.engine, IntakeConfig(port=8787))
@@ -9,6 +9,8 @@ port in use or a locked keyring is a Notice for the trader and the intake stays 
     service.approvals.waiting()    # the window's Approvals panel
     await service.apply(config)    # new settings while running (waiting orders stay)
     await service.rotate_token()   # a new token, in force from the next request
+    await service.add_sender("tradingview", SenderApproval.NEVER)   # its token, in force
+    await service.remove_sender("tradingview")                      # refused from now on
     await service.stop()           # before runtime.stop()
 """
 
@@ -19,10 +21,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from trader_gui import credentials
 from trader_gui.credentials import Secret
 from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.senders import DEFAULT_SENDER, SenderApproval, sender_name
 from trader_gui.engine.events import Level, Notice
 from trader_gui.engine.intake_approvals import Approvals
 from trader_gui.engine.intake_config import IntakeConfig
@@ -30,13 +34,17 @@ from trader_gui.engine.intake_desk import OrderDesk
 from trader_gui.engine.intake_keys import KeyLocks
 from trader_gui.engine.intake_rate import TokenBucket
 from trader_gui.engine.intake_server import IntakeServer
-from trader_gui.engine.intake_token import ensure_token, read_token, rotate_token
+from trader_gui.engine.intake_token import delete_token, ensure_tokens, read_token, rotate_token
 from trader_gui.engine.order_engine import OrderEngine
 
 log = logging.getLogger(__name__)
 
 KEYRING_TIMEOUT_S = 15.0
 """A keyring waiting on an unlock prompt must not hold up the start for ever."""
+
+
+class SenderError(ValueError):
+    """A sender that cannot be added or removed; the message is the sentence for the trader."""
 
 
 class IntakeService:
@@ -63,6 +71,7 @@ class IntakeService:
         )
         self.desk = OrderDesk(engine, config, self.approvals, locks)
         self._server: IntakeServer | None = None
+        self._tokens: dict[str, Secret] = {}
         self._expiry: asyncio.Task[None] | None = None
 
     @property
@@ -86,19 +95,22 @@ class IntakeService:
             return self._server is not None
         try:
             # the keyring may talk to a daemon: off the loop thread, and bounded
-            token = await self._engine.workers.broker(KEYRING_TIMEOUT_S, ensure_token, self._store)
+            tokens = await self._engine.workers.broker(
+                KEYRING_TIMEOUT_S, ensure_tokens, self.config.sender_names, self._store
+            )
         except (
             credentials.CredentialError,
             credentials.CredentialStoreError,
             TimeoutError,
         ) as error:
-            return self._off(f"the intake token could not be read or stored: {error or 'timeout'}")
+            return self._off(f"the intake tokens could not be read or stored: {error or 'timeout'}")
+        self._tokens = tokens
         await self.approvals.restore()
         await self.desk.load_today()
         server = IntakeServer(
             self.desk,
             self.config,
-            token,
+            tokens,
             bucket=self._bucket,
             health=self._health,
             shutdown_timeout_s=self._engine.config.broker_timeout_s + 5,
@@ -132,29 +144,85 @@ class IntakeService:
         Orders waiting for approval keep waiting, with the deadline they were given, and
         keep expiring on time even while the intake is off: they are decided in the window.
         """
+        if config == self.config and (self.running or not config.enabled):
+            return self.running  # nothing changed (a sender added or removed is in already)
+        if self.running and _same_listener(config, self.config):
+            self._set_config(config)  # approval rules only: in force from the next order
+            self._engine.events.emit(Notice(Level.INFO, f"External orders: {self.mode()}."))
+            return True
         await self._stop_listening()
-        self.config = config
-        self.desk.config = config
+        self._set_config(config)
         self.approvals.timeout_s = config.approval_timeout_s
         if not config.enabled:
             self._engine.events.emit(Notice(Level.INFO, "The external order intake is off."))
             return False
         return await self.start()
 
-    async def read_token(self) -> Secret | None:
-        """The stored intake token (None when none was made yet), read off the loop thread."""
-        return await self._engine.workers.broker(KEYRING_TIMEOUT_S, read_token, self._store)
+    async def read_token(self, sender: str = DEFAULT_SENDER) -> Secret | None:
+        """A sender's stored token (None when none was made yet), read off the loop thread."""
+        return await self._engine.workers.broker(KEYRING_TIMEOUT_S, read_token, self._store, sender)
 
-    async def rotate_token(self) -> Secret:
-        """A new token in the keyring, in force for the running intake from the next request:
-        a sender still holding the old one gets 401."""
-        token = await self._engine.workers.broker(KEYRING_TIMEOUT_S, rotate_token, self._store)
-        if self._server is not None:
-            self._server.replace_token(token)
+    async def rotate_token(self, sender: str = DEFAULT_SENDER) -> Secret:
+        """A new token for the sender in the keyring, in force for the running intake from
+        the next request: a sender still holding the old one gets 401."""
+        if sender not in self.config.sender_names:
+            raise SenderError(f"There is no sender {sender!r}.")
+        token = await self._engine.workers.broker(
+            KEYRING_TIMEOUT_S, rotate_token, self._store, sender
+        )
+        self._put_tokens({**self._tokens, sender: token})
+        whose = "" if sender == DEFAULT_SENDER else f" for sender {sender}"
         self._engine.events.emit(
-            Notice(Level.INFO, "A new intake token is in force; the old one is refused.")
+            Notice(Level.INFO, f"A new intake token{whose} is in force; the old one is refused.")
         )
         return token
+
+    async def add_sender(
+        self, name: str, approval: SenderApproval = SenderApproval.GLOBAL
+    ) -> tuple[str, Secret]:
+        """A new sender with a new token, accepted from the next request; returns its name
+        as kept and its token. Raises SenderError for a bad or taken name."""
+        try:
+            chosen = sender_name(name)
+        except ValueError as error:
+            raise SenderError(f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
+        if chosen in self.config.sender_names:
+            raise SenderError(f"There is already a sender {chosen!r}.")
+        # always a new token: one left in the keyring by an old sender of that name stays dead
+        token = await self._engine.workers.broker(
+            KEYRING_TIMEOUT_S, rotate_token, self._store, chosen
+        )
+        self._set_config(replace(self.config, senders=(*self.config.senders, (chosen, approval))))
+        self._put_tokens({**self._tokens, chosen: token})
+        log.info("intake sender %s added (approval: %s)", chosen, approval.value)
+        self._engine.events.emit(Notice(Level.INFO, f"Intake sender {chosen} added."))
+        return chosen, token
+
+    async def remove_sender(self, name: str) -> None:
+        """The sender's token is refused from the next request and deleted from the keyring.
+        Orders it already sent (and those waiting for approval) stay as they are."""
+        if name == DEFAULT_SENDER:
+            raise SenderError("The default sender cannot be removed; regenerate its token.")
+        if name not in self.config.sender_names:
+            raise SenderError(f"There is no sender {name!r}.")
+        self._put_tokens({key: token for key, token in self._tokens.items() if key != name})
+        self._set_config(
+            replace(self.config, senders=tuple(s for s in self.config.senders if s[0] != name))
+        )
+        log.info("intake sender %s removed", name)
+        self._engine.events.emit(
+            Notice(Level.INFO, f"Intake sender {name} removed: its token is refused.")
+        )
+        await self._engine.workers.broker(KEYRING_TIMEOUT_S, delete_token, self._store, name)
+
+    def _set_config(self, config: IntakeConfig) -> None:
+        self.config = config
+        self.desk.config = config
+
+    def _put_tokens(self, tokens: dict[str, Secret]) -> None:
+        self._tokens = tokens
+        if self._server is not None:
+            self._server.replace_tokens(tokens)
 
     async def _stop_listening(self) -> None:
         server, self._server = self._server, None
@@ -163,7 +231,7 @@ class IntakeService:
             log.info("intake stopped")
 
     def _announce(self) -> None:
-        mode = "orders wait for your approval" if self.config.approval else "orders go at once"
+        mode = self.mode()
         log.info("intake listening on %s (%s)", self.url, mode)
         self._engine.events.emit(
             Notice(Level.INFO, f"External order intake listening on {self.url}: {mode}.")
@@ -185,6 +253,10 @@ class IntakeService:
                 )
             )
 
+    def mode(self) -> str:
+        """Which orders wait for approval, in words for the trader."""
+        return self.config.approval_text
+
     def _off(self, reason: str) -> bool:
         log.error("intake off: %s", reason)
         self._engine.events.emit(Notice(Level.ERROR, f"The order intake is off: {reason}."))
@@ -204,3 +276,12 @@ class IntakeService:
                 await self.approvals.expire_due()
             except Exception:
                 log.exception("intake: expiring waiting orders failed")
+
+
+def _same_listener(new: IntakeConfig, old: IntakeConfig) -> bool:
+    """Only approval rules differ: the running listener serves the new settings as it is."""
+    return (
+        new.enabled
+        and new.sender_names == old.sender_names
+        and replace(new, approval=old.approval, senders=old.senders) == old
+    )

@@ -1,15 +1,16 @@
 """The approvals queue: external orders that wait for the trader before the six steps.
 
-With `intake_approval` on, a valid external ticket is not registered as an order: it waits
-here, in memory, with the ticket as received. The trader approves it (as it is, or edited)
-and only then does it go through `submit_ticket` like any other ticket; or rejects it; or it
-expires after `approval_timeout_s`, because an order decided late is an order at a price
-nobody chose. The timeout runs on the monotonic clock: a wall clock set back cannot keep an
-order waiting longer, nor one jumping forward expire it early; `expires_at` (wall clock) is
-what the trader is told. Waiting orders are not orders yet, so they have no row and no tag: the queue
-and every decision (who, when, why) are kept in `engine_state` under `intake_approvals`,
-and logged. Orders still waiting when the program stops are expired at the next start,
-never sent late.
+When its sender's approval rule says so (`intake_senders`, else `intake_approval`), a valid
+external ticket is not registered as an order: it waits here, in memory, with the ticket as
+received. The trader approves it (as it is, or edited) and only then does it go through
+`submit_ticket` like any other ticket; or rejects it; or it expires after
+`approval_timeout_s`, because an order decided late is an order at a price nobody chose. The
+timeout runs on the monotonic clock: a wall clock set back cannot keep an order waiting
+longer, nor one jumping forward expire it early; `expires_at` (wall clock) is what the trader
+is told. Waiting orders are not orders yet, so they have no row and no tag: the queue and
+every decision (who, when, why, and from which sender) are kept in `engine_state` under
+`intake_approvals`, and logged. Orders still waiting when the program stops are expired at
+the next start, never sent late.
 
 The window's Approvals panel uses `waiting()`, `subscribe()`, `approve()`, `reject()` and
 `approve_all()`; all of them run on the engine's loop.
@@ -21,7 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -84,6 +85,11 @@ class WaitingOrder:
     def summary(self) -> str:
         return describe(self.command)
 
+    @property
+    def sender(self) -> str | None:
+        """The intake sender whose token brought it."""
+        return self.command.sender
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -93,6 +99,7 @@ class Decision:
     by: str
     detail: str
     summary: str
+    sender: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +216,7 @@ class Approvals:
                     "program",
                     "The program stopped before the trader decided; it is not sent late.",
                     str(item.get("summary", "")),
+                    _text_or_none(item.get("sender")),
                 )
             )
         if left:
@@ -237,15 +245,17 @@ class Approvals:
         )
         self._waiting[entry.command_id] = entry
         log.info(
-            "external order %s waits for approval until %s: %s",
+            "external order %s from %s waits for approval until %s: %s",
             entry.command_id,
+            entry.sender,
             _clock_text(entry.expires_at),
             entry.summary,
         )
+        sender = f" from {entry.sender}" if entry.sender else ""
         self._engine.events.emit(
             Notice(
                 Level.INFO,
-                f"External order {entry.command_id} waits for your approval until "
+                f"External order {entry.command_id}{sender} waits for your approval until "
                 f"{_clock_text(entry.expires_at)}: {entry.summary}.",
             )
         )
@@ -280,7 +290,17 @@ class Approvals:
                 )
             del self._waiting[command_id]
             detail = f"Approved with {changes}." if changes else "Approved as received."
-            self._record(Decision(command_id, Outcome.APPROVED, now, by, detail, describe(command)))
+            self._record(
+                Decision(
+                    command_id,
+                    Outcome.APPROVED,
+                    now,
+                    by,
+                    detail,
+                    describe(command),
+                    entry.sender,
+                )
+            )
             log.info("external order %s approved by %s: %s", command_id, by, detail)
             await self._save()
             self._changed()
@@ -289,7 +309,13 @@ class Approvals:
             except EngineClosedError as error:
                 self._record(
                     Decision(
-                        command_id, Outcome.EXPIRED, now, "program", str(error), describe(command)
+                        command_id,
+                        Outcome.EXPIRED,
+                        now,
+                        "program",
+                        str(error),
+                        describe(command),
+                        entry.sender,
                     )
                 )
                 await self._save()
@@ -308,6 +334,7 @@ class Approvals:
                 by,
                 f"Rejected by {by}{why}; not sent.",
                 entry.summary,
+                entry.sender,
             )
             self._record(decision)
             log.info("external order %s rejected by %s%s", command_id, by, why)
@@ -351,6 +378,7 @@ class Approvals:
             "program",
             f"Not approved by {_clock_text(entry.expires_at)}; expired and not sent.",
             entry.summary,
+            entry.sender,
         )
         self._record(decision)
         log.warning("external order %s expired waiting for approval", entry.command_id)
@@ -381,7 +409,8 @@ class Approvals:
         )
         if parsed.command is None:
             raise ApprovalError(summarise(parsed.errors))
-        errors = validate_command(parsed.command, self._engine.catalog)
+        command = replace(parsed.command, sender=entry.sender)
+        errors = validate_command(command, self._engine.catalog)
         if errors:
             raise ApprovalError(summarise(errors))
         changes = ", ".join(
@@ -389,7 +418,7 @@ class Approvals:
             for name, value in edits.items()
             if _differs(entry.fields.get(name), value)
         )
-        return parsed.command, changes
+        return command, changes
 
     def _not_waiting(self, command_id: str) -> str:
         decision = self._decisions.get(command_id)
@@ -440,6 +469,7 @@ def _waiting_item(entry: WaitingOrder) -> dict[str, Any]:
         "received_at": entry.received_at.isoformat(),
         "expires_at": entry.expires_at.isoformat(),
         "summary": entry.summary,
+        "sender": entry.sender,
     }
 
 
@@ -451,6 +481,7 @@ def _decision_item(decision: Decision) -> dict[str, Any]:
         "by": decision.by,
         "detail": decision.detail,
         "summary": decision.summary,
+        "sender": decision.sender,
     }
 
 
@@ -465,7 +496,12 @@ def _decision_from(item: object) -> Decision | None:
             str(item.get("by", "")),
             str(item.get("detail", "")),
             str(item.get("summary", "")),
+            _text_or_none(item.get("sender")),
         )
     except (KeyError, ValueError):
         log.warning("an unreadable approvals decision in engine_state was skipped")
         return None
+
+
+def _text_or_none(value: object) -> str | None:
+    return str(value) if value else None

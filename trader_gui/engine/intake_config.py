@@ -1,7 +1,9 @@
 """The external order intake's settings, with the safe defaults.
 
 Off unless a port is given. Loopback only unless the trader names another host: anything
-that can reach the port and holds the token can place orders with real money.
+that can reach the port and holds a token can place orders with real money. The senders (each
+with a token of its own in the keyring) and their approval rules are listed here; the tokens
+never are.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
+
+from trader_gui.domain.senders import DEFAULT_SENDER, SenderApproval, sender_name
 
 LOOPBACK = "127.0.0.1"
 MAX_BODY_BYTES = 64 * 1024
@@ -21,7 +25,11 @@ class IntakeConfig:
     """None: no intake. 0: any free port (tests); the bound port is `IntakeService.port`."""
     host: str = LOOPBACK
     approval: bool = False
-    """External orders wait in the approvals queue until the trader approves them."""
+    """External orders wait in the approvals queue until the trader approves them (unless
+    their sender's own rule says otherwise)."""
+    senders: tuple[tuple[str, SenderApproval], ...] = ()
+    """Named senders and their approval rule; `default` is always one, ruled GLOBAL unless
+    listed."""
     approval_timeout_s: float = 120.0
     """A waiting order not decided within this is expired, never sent late."""
     rate_per_s: float = 20.0
@@ -41,6 +49,26 @@ class IntakeConfig:
             raise ValueError("intake rate must be more than zero")
         if self.approval_timeout_s <= 0:
             raise ValueError("intake approval timeout must be more than zero")
+
+    @property
+    def sender_names(self) -> tuple[str, ...]:
+        """Every sender whose token is accepted, `default` first."""
+        named = tuple(name for name, _ in self.senders if name != DEFAULT_SENDER)
+        return (DEFAULT_SENDER, *named)
+
+    def approval_of(self, sender: str) -> SenderApproval:
+        return dict(self.senders).get(sender, SenderApproval.GLOBAL)
+
+    def waits(self, sender: str) -> bool:
+        """Whether this sender's orders wait for the trader's approval."""
+        return self.approval_of(sender).waits(self.approval)
+
+    @property
+    def approval_text(self) -> str:
+        """Which orders wait for approval, in words for the trader."""
+        mode = "orders wait for your approval" if self.approval else "orders go at once"
+        others = [name for name in self.sender_names if self.waits(name) != self.approval]
+        return f"{mode}, except from {', '.join(others)}" if others else mode
 
     @property
     def enabled(self) -> bool:
@@ -88,4 +116,10 @@ def intake_config_from(settings: Any, port: int | None = None) -> IntakeConfig:
             getattr(settings, "intake_approval_timeout_s", defaults.approval_timeout_s)
         ),
         rate_per_s=float(getattr(settings, "intake_rate_per_s", defaults.rate_per_s)),
+        senders=senders_from(getattr(settings, "intake_senders", None) or {}),
     )
+
+
+def senders_from(table: dict[str, str]) -> tuple[tuple[str, SenderApproval], ...]:
+    """The `intake_senders` setting (name -> approval word), in the order it lists them."""
+    return tuple((sender_name(name), SenderApproval(word)) for name, word in table.items())

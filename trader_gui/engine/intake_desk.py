@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from trader_gui.domain.enums import Source, Tag
 from trader_gui.domain.ids import is_valid_command_id, new_command_id
 from trader_gui.domain.market_time import IST, trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
+from trader_gui.domain.senders import DEFAULT_SENDER
 from trader_gui.domain.validation import parse_ticket, validate_command
 from trader_gui.engine.intake_approvals import WAITING_STATUS, Approvals, Decision, WaitingOrder
 from trader_gui.engine.intake_config import IntakeConfig
@@ -105,8 +106,9 @@ class OrderDesk:
         )
         self._tickets.note(records)
 
-    async def receive(self, ticket: IntakeTicket) -> Answer:
-        """One POST /orders, its body already read into a ticket of the right shape."""
+    async def receive(self, ticket: IntakeTicket, sender: str = DEFAULT_SENDER) -> Answer:
+        """One POST /orders from `sender` (whose token it presented), its body already read
+        into a ticket of the right shape."""
         if not self._engine.accepting:
             return _error(
                 503,
@@ -114,9 +116,9 @@ class OrderDesk:
                 "nothing was recorded; try again shortly.",
             )
         if ticket.client_order_id is None:
-            return await self._new(ticket, new_command_id())
+            return await self._new(ticket, new_command_id(), sender)
         command_id = command_id_for(
-            ticket.client_order_id, self._engine.config.client_id, self._today()
+            ticket.client_order_id, self._engine.config.client_id, self._today(), sender
         )
         async with self._locks.hold(command_id):
             found = await self._find(command_id)
@@ -124,7 +126,7 @@ class OrderDesk:
                 log.info("intake: client_order_id replayed: answered with %s", command_id)
                 answer = _found_answer(command_id, found)
                 return Answer(200, answer.body | {"replay": True})
-            return await self._new(ticket, command_id)
+            return await self._new(ticket, command_id, sender)
 
     async def status(self, command_id: str) -> Answer:
         """One GET /orders/ID: an order, a sliced intake ticket, or a waiting/decided one."""
@@ -135,19 +137,22 @@ class OrderDesk:
 
     # ---- steps ------------------------------------------------------------------------------
 
-    async def _new(self, ticket: IntakeTicket, command_id: str) -> Answer:
+    async def _new(self, ticket: IntakeTicket, command_id: str, sender: str) -> Answer:
         client_id = self._engine.config.client_id
         parsed = parse_ticket(
             ticket.fields, client_id=client_id, source=Source.EXTERNAL, command_id=command_id
         )
         if parsed.command is None:
-            stand_in = refusal_command(ticket.fields, command_id=command_id, client_id=client_id)
+            stand_in = replace(
+                refusal_command(ticket.fields, command_id=command_id, client_id=client_id),
+                sender=sender,
+            )
             detail = refusal_detail(parsed.errors, ticket.fields)
             log.info("intake: ticket %s refused: %s", command_id, detail)
             record = await self._engine.refuse(stand_in, Tag.VALIDATION_FAILED, detail)
             return _records_answer(command_id, [record])
-        command = parsed.command
-        if self._config.approval and await self._waits(command):
+        command = replace(parsed.command, sender=sender)
+        if self._config.waits(sender) and await self._waits(command):
             if len(self._approvals.waiting()) >= MAX_WAITING:
                 return _error(
                     429,

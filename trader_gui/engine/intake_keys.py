@@ -9,8 +9,11 @@ The mapping is a stable hash, not the sender's text used as it is, for three rea
 - the command_id travels to the broker as the client tag, 20 letters and digits at most
   (Kite), and a sender's key may be longer or use `-`, `.`, `:` and `_`.
 
-The same (account, day, client_order_id) always gives the same command_id, in this process or
-after a restart, so a replay finds the first order by the database's unique key.
+The same (account, day, sender, client_order_id) always gives the same command_id, in this
+process or after a restart, so a replay finds the first order by the database's unique key.
+Each sender has keys of its own: two senders counting from 1 do not answer each other's
+orders as replays. The `default` sender's keys are those of the intake before senders existed,
+so a replay across that upgrade is still one order.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from trader_gui.domain.ids import COMMAND_ID_MAX_LENGTH
+from trader_gui.domain.senders import DEFAULT_SENDER
 
 CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 CLIENT_ORDER_ID_RULE = "client_order_id is 1 to 64 letters, digits, '.', '_', ':' or '-'"
@@ -34,9 +38,17 @@ def is_valid_client_order_id(value: object) -> bool:
     return isinstance(value, str) and CLIENT_ORDER_ID.fullmatch(value) is not None
 
 
-def command_id_for(client_order_id: str, client_id: str, day: date) -> str:
-    """`X` and 19 base-36 characters (98 bits) of SHA-256 over account, day and key."""
-    digest = hashlib.sha256(f"{client_id}\n{day.isoformat()}\n{client_order_id}".encode()).digest()
+def command_id_for(
+    client_order_id: str, client_id: str, day: date, sender: str = DEFAULT_SENDER
+) -> str:
+    """`X` and 19 base-36 characters (98 bits) of SHA-256 over account, day, sender and key.
+
+    The default sender is left out of the hashed text (its ids are those made before there
+    were senders); a key has no newline, so no other sender's text can equal it.
+    """
+    scope = "" if sender == DEFAULT_SENDER else f"{sender}\n"
+    text = f"{client_id}\n{day.isoformat()}\n{scope}{client_order_id}"
+    digest = hashlib.sha256(text.encode()).digest()
     number = int.from_bytes(digest, "big")
     characters = []
     for _ in range(COMMAND_ID_MAX_LENGTH - len(INTAKE_PREFIX)):

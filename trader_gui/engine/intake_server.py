@@ -3,7 +3,7 @@
 aiohttp serves on whatever loop is running, so the same code runs under qasync in the window
 and under `asyncio.run` in `--headless`, with no thread of its own: handlers await the
 engine directly. Every request passes one door, in this order, each step cheaper than the
-next: the token bucket (429), the token (401), then the route. Only then is a body read,
+next: the token bucket (429), the token (401; the token names the sender), then the route. Only then is a body read,
 at most 64 KiB, never decompressed. Errors are one JSON sentence: `{"error": "..."}`.
 
 Routes: `POST /orders`, `GET /orders/{command_id}`, `GET /health` (no token needed).
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import hdrs, web
 
@@ -25,11 +25,13 @@ from trader_gui.engine.intake_config import IntakeConfig
 from trader_gui.engine.intake_desk import Answer, OrderDesk
 from trader_gui.engine.intake_rate import TokenBucket
 from trader_gui.engine.intake_tickets import BodyError, read_ticket
-from trader_gui.engine.intake_token import bearer_matches
+from trader_gui.engine.intake_token import sender_of
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SENDER = web.RequestKey("sender", str)
+"""The sender whose token the request presented, set by the door."""
 KEEPALIVE_S = 30.0
 
 _REASONS = {
@@ -53,7 +55,7 @@ class IntakeServer:
         self,
         desk: OrderDesk,
         config: IntakeConfig,
-        token: Secret,
+        tokens: Mapping[str, Secret],
         *,
         bucket: TokenBucket | None = None,
         health: Callable[[], dict[str, object]] | None = None,
@@ -61,7 +63,7 @@ class IntakeServer:
     ) -> None:
         self._desk = desk
         self._config = config
-        self._token = token
+        self._tokens = dict(tokens)
         self._bucket = bucket or TokenBucket(config.rate_per_s, config.bucket_depth)
         self._health = health or (lambda: {})
         self._shutdown_timeout_s = shutdown_timeout_s
@@ -97,9 +99,9 @@ class IntakeServer:
         self.port = int(runner.addresses[0][1])
         return self.port
 
-    def replace_token(self, token: Secret) -> None:
-        """From the next request on, only this token is accepted."""
-        self._token = token
+    def replace_tokens(self, tokens: Mapping[str, Secret]) -> None:
+        """From the next request on, only these senders' tokens are accepted."""
+        self._tokens = dict(tokens)
 
     async def stop(self) -> None:
         """Stop listening; requests under way get `shutdown_timeout_s` to finish."""
@@ -123,9 +125,10 @@ class IntakeServer:
                 {"error": f"Too many requests: at most {self._config.rate_per_s:g} a second."},
                 **{hdrs.RETRY_AFTER: str(wait)},
             )
-        if request.path != "/health" and not bearer_matches(
-            request.headers.get(hdrs.AUTHORIZATION), self._token
-        ):
+        sender = sender_of(request.headers.get(hdrs.AUTHORIZATION), self._tokens)
+        if sender is not None:
+            request[SENDER] = sender
+        elif request.path != "/health":
             return json_response(
                 401,
                 {"error": "Missing or wrong intake token: send Authorization: Bearer <token>."},
@@ -172,7 +175,7 @@ class IntakeServer:
                 ticket = read_ticket(body)
             except BodyError as error:
                 return json_response(400, {"error": str(error)})
-            return _respond(await self._desk.receive(ticket))
+            return _respond(await self._desk.receive(ticket, request[SENDER]))
         finally:
             self._in_flight -= 1
 

@@ -53,6 +53,8 @@ class OrderRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     amo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Sent as an after-market order (migration 0003)."""
+    sender: Mapped[str | None] = mapped_column(String(20))
+    """The intake sender of an EXTERNAL order (migration 0004)."""
 
 
 class TransitionRow(Base):

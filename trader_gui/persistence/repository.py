@@ -513,6 +513,7 @@ def _command_values(command: OrderCommand) -> dict[str, Any]:
         "avg_price": None,
         "sent_at": None,
         "amo": False,
+        "sender": command.sender,
     }
 
 
@@ -565,6 +566,7 @@ def _record_from_values(values: dict[str, Any]) -> OrderRecord:
         price=values.get("price"),
         trigger_price=values.get("trigger_price"),
         ticket_id=values.get("ticket_id"),
+        sender=values.get("sender"),
     )
     return OrderRecord(
         command=command,

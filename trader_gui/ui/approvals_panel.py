@@ -141,6 +141,7 @@ class ApprovalsPanel(QWidget):
                     "price": "25,000.00",
                     "product": "NRML",
                     "strategy": "nifty-scalp",
+                    "sender": "tradingview-alerts",
                 }.items()
             },
         )
@@ -271,6 +272,13 @@ class ApprovalsPanel(QWidget):
             Column("strategy", "Strategy", CellKind.TEXT, lambda e: e.command.strategy),
             Column("source", "Source", CellKind.TEXT, lambda e: e.command.source),
             Column(
+                "sender",
+                "Sender",
+                CellKind.TEXT,
+                lambda e: e.sender,
+                tooltip="The intake sender whose token brought the order",
+            ),
+            Column(
                 "client_order_id",
                 "Sender's id",
                 CellKind.TEXT,
@@ -285,6 +293,7 @@ class ApprovalsPanel(QWidget):
             Column("at", "Decided", CellKind.TIME, lambda d: d.at),
             Column("outcome", "Outcome", CellKind.TEXT, lambda d: d.outcome),
             Column("by", "By", CellKind.TEXT, lambda d: d.by),
+            Column("sender", "Sender", CellKind.TEXT, lambda d: d.sender),
             Column("detail", "Why", CellKind.DETAIL, lambda d: d.detail),
             Column("summary", "Order", CellKind.DETAIL, lambda d: d.summary),
             Column("command_id", "Command id", CellKind.TEXT, lambda d: d.command_id),
@@ -335,6 +344,16 @@ class ApprovalsPanel(QWidget):
                 "Turn it on in Settings → Intake."
             )
             state = "off"
+        elif others := [n for n in config.sender_names if config.waits(n) != config.approval]:
+            named = ", ".join(others)
+            text = (
+                f"Intake on {url}: external orders wait here for you, except from {named} "
+                "(they go at once)."
+                if config.approval
+                else f"Intake on {url}: orders from {named} wait here for you; other external "
+                "orders go at once."
+            )
+            state = "on"
         elif config.approval:
             text = f"Intake on {url}: every external order waits here for you."
             state = "on"

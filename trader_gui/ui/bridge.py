@@ -24,6 +24,7 @@ from trader_gui.domain.market_calendar import MarketState, to_ist
 from trader_gui.domain.market_time import trading_day_start
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.risk_limits import LimitRoom, RiskLimits
+from trader_gui.domain.senders import DEFAULT_SENDER, SenderApproval
 from trader_gui.domain.transitions import Transition
 from trader_gui.engine.alerts import AlertSink
 from trader_gui.engine.daily_login import needs_browser_login
@@ -350,13 +351,30 @@ class EngineBridge(QObject):
         finally:
             self.intake_changed.emit()
 
-    async def intake_token(self) -> Secret | None:
-        """The intake token from the keyring (None until the intake first starts)."""
-        return await self._runtime.intake.read_token()
+    async def intake_token(self, sender: str = DEFAULT_SENDER) -> Secret | None:
+        """A sender's intake token from the keyring (None until the intake first starts)."""
+        return await self._runtime.intake.read_token(sender)
 
-    async def regenerate_intake_token(self) -> Secret:
-        """A new token, in force at once: senders holding the old one get 401."""
-        return await self._runtime.intake.rotate_token()
+    async def regenerate_intake_token(self, sender: str = DEFAULT_SENDER) -> Secret:
+        """A new token for the sender, in force at once: whoever holds the old one gets 401."""
+        return await self._runtime.intake.rotate_token(sender)
+
+    async def add_intake_sender(
+        self, name: str, approval: SenderApproval = SenderApproval.GLOBAL
+    ) -> tuple[str, Secret]:
+        """A new sender and its new token, accepted from the next request; its name as kept.
+        Raises SenderError with the sentence to show."""
+        try:
+            return await self._runtime.intake.add_sender(name, approval)
+        finally:
+            self.intake_changed.emit()
+
+    async def remove_intake_sender(self, name: str) -> None:
+        """The sender's token is refused from the next request and leaves the keyring."""
+        try:
+            await self._runtime.intake.remove_sender(name)
+        finally:
+            self.intake_changed.emit()
 
     # ---- reads (database thread) ------------------------------------------------------------
 

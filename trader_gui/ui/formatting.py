@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from trader_gui.domain.enums import Source
 from trader_gui.domain.market_time import IST
+from trader_gui.domain.order import OrderCommand
 from trader_gui.domain.prices import format_money
 
 
@@ -74,3 +76,10 @@ def price(amount: Decimal | None) -> str:
         return ""
     places = max(2, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
     return f"{amount:,.{places}f}"
+
+
+def source_text(command: OrderCommand) -> str:
+    """Where an order came from: `EXTERNAL · tradingview` names the intake sender."""
+    if command.source is Source.EXTERNAL and command.sender:
+        return f"{command.source} · {command.sender}"
+    return str(command.source)

@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trader_gui.domain.order import OrderRecord
+from trader_gui.domain.enums import Source
+from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.transitions import Transition
 from trader_gui.ui.bridge import EngineBridge
-from trader_gui.ui.formatting import clock_ms, gap, local
+from trader_gui.ui.formatting import clock_ms, gap, local, source_text
 from trader_gui.ui.formatting import price as show_price
 from trader_gui.ui.orders_model import TicketGroup
 from trader_gui.ui.tasks import TaskKeeper
@@ -195,7 +196,7 @@ class LifecyclePanel(QWidget):
         self.title.setText(
             f"<b>Ticket {command.side} {ticket.quantity:,} {command.symbol}</b> "
             f"{command.order_type} · {command.product} · {command.execution_type} · "
-            f"strategy {command.strategy} · <span style='color:"
+            f"strategy {command.strategy}{self._external(command)} · <span style='color:"
             f"{self._theme.status(ticket.colour_status).name()}'>"
             f"<b>{html.escape(ticket.status_text)}</b></span>"
         )
@@ -331,6 +332,13 @@ class LifecyclePanel(QWidget):
         )
         self.ticket_label.setVisible(True)
 
+    @staticmethod
+    def _external(command: OrderCommand) -> str:
+        """` · EXTERNAL · tradingview` for an order from the intake; nothing for the window's."""
+        if command.source is not Source.EXTERNAL:
+            return ""
+        return f" · {html.escape(source_text(command))}"
+
     def _update_title(self) -> None:
         record = self._record
         if record is None:
@@ -345,7 +353,7 @@ class LifecyclePanel(QWidget):
         self.title.setText(
             f"<b>{command.side} {command.quantity} {command.symbol}</b> {command.order_type}"
             f"{priced}{amo} · {command.product} · {command.execution_type} · "
-            f"strategy {command.strategy} · <span style='color:"
+            f"strategy {command.strategy}{self._external(command)} · <span style='color:"
             f"{self._theme.status(record.status, record.broker_status).name()}'>"
             f"<b>{record.status}</b></span>"
         )

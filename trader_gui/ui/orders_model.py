@@ -38,6 +38,7 @@ from trader_gui.ui.columns import (
     cell_data,
     header_data,
 )
+from trader_gui.ui.formatting import source_text
 from trader_gui.ui.theme import LIGHT, ThemeColors
 
 ORDER_COLUMNS: tuple[Column[OrderRecord], ...] = (
@@ -70,7 +71,7 @@ ORDER_COLUMNS: tuple[Column[OrderRecord], ...] = (
     Column("execution_type", "Entry/exit", CellKind.TEXT, lambda r: r.command.execution_type),
     Column("product", "Product", CellKind.TEXT, lambda r: r.command.product),
     Column("exchange", "Exch", CellKind.TEXT, lambda r: r.command.exchange),
-    Column("source", "Source", CellKind.TEXT, lambda r: r.command.source),
+    Column("source", "Source", CellKind.TEXT, lambda r: source_text(r.command)),
     Column(
         "command_id",
         "Command id",

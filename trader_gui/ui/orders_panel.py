@@ -78,7 +78,7 @@ COLUMN_SAMPLES = {
     "execution_type": "ENTRY",
     "product": "NRML",
     "exchange": "NSE",
-    "source": "EXTERNAL",
+    "source": "EXTERNAL · tradingview",
     "command_id": "0MWVNDL9087HPBI5SFPAW",
     "broker_order_id": "26112500000001",
     "ticket_id": "0MWVNDL9087HPBI5SFPAW",

@@ -314,6 +314,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.risk_page, "Risk")
         self.tabs.addTab(self.look_page, "Look and keys")
         self.intake_page = IntakeSettingsPage(settings, bridge=bridge, tasks=tasks)
+        self.intake_page.senders_changed.connect(self._save_senders)
         self.tabs.addTab(self.intake_page, "Intake")
 
         self.error = QLabel()
@@ -538,6 +539,20 @@ class SettingsDialog(QDialog):
             **intake,
         )
         return settings, []
+
+    def _save_senders(self, senders: dict[str, str]) -> None:
+        """A sender added or removed is in the keyring and the running intake already: the
+        sender list is saved at once too (only it; the rest waits for Save)."""
+        settings = replace(self._settings, intake_senders=senders)
+        try:
+            save_settings(settings, self._config_path)
+        except OSError as error:
+            self.error.setText(f"Could not write {self._config_path}: {error.strerror or error}")
+            self.error.setVisible(True)
+            return
+        self._settings = settings
+        log.info("intake senders saved to %s", self._config_path)
+        self.saved.emit(settings)
 
     def save(self) -> None:
         settings, problems = self.collect()
