@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trader_gui.domain import transitions
@@ -33,6 +33,7 @@ from trader_gui.domain.enums import (
 from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.transitions import Transition
+from trader_gui.persistence.database import for_reads
 from trader_gui.persistence.models import (
     EngineStateRow,
     KillSwitchEventRow,
@@ -53,6 +54,77 @@ PNL_SNAPSHOTS = PnlSnapshotRow.__table__
 
 PRICE_PLACES = Decimal("0.000001")
 """Prices are stored to 6 places (NUMERIC(20, 6) where the database has decimals)."""
+
+# The hot statements, built once: SQLAlchemy then finds each compiled form in its cache
+# without constructing and cache-keying a new statement per call.
+_INSERT_ORDER = insert(ORDERS)
+_INSERT_TRANSITION = insert(TRANSITIONS)
+_SELECT_ORDER = select(ORDERS).where(ORDERS.c.command_id == bindparam("command_id"))
+_UPDATE_ORDER = update(ORDERS).where(ORDERS.c.command_id == bindparam("where_command_id"))
+"""The SET clause comes from the parameters' keys: only the columns that changed."""
+_SELECT_BY_BROKER_ID = select(ORDERS).where(
+    ORDERS.c.client_id == bindparam("client_id"),
+    ORDERS.c.broker_order_id == bindparam("broker_order_id"),
+)
+_SELECT_KILL_SWITCH = select(KILL_SWITCH).where(KILL_SWITCH.c.client_id == bindparam("client_id"))
+_SELECT_LEG_ORDERS = (
+    select(ORDERS)
+    .where(
+        ORDERS.c.client_id == bindparam("client_id"),
+        ORDERS.c.strategy == bindparam("strategy"),
+        ORDERS.c.symbol == bindparam("symbol"),
+        ORDERS.c.exchange == bindparam("exchange"),
+        ORDERS.c.source != Source.BROKER.value,
+    )
+    .order_by(ORDERS.c.id)
+)
+_SELECT_DUPLICATE = (
+    select(ORDERS)
+    .where(
+        ORDERS.c.client_id == bindparam("client_id"),
+        ORDERS.c.strategy == bindparam("strategy"),
+        ORDERS.c.symbol == bindparam("symbol"),
+        ORDERS.c.exchange == bindparam("exchange"),
+        ORDERS.c.side == bindparam("side"),
+        ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
+        ORDERS.c.command_id != bindparam("command_id"),
+    )
+    .order_by(ORDERS.c.id)
+    .limit(1)
+)
+_SELECT_DUPLICATE_OTHER_TICKET = _SELECT_DUPLICATE.where(
+    # slices of one ticket are not each other's twins
+    or_(ORDERS.c.ticket_id.is_(None), ORDERS.c.ticket_id != bindparam("ticket_id"))
+)
+_COUNT_AT_BROKER = (
+    select(func.count())
+    .select_from(ORDERS)
+    .where(
+        ORDERS.c.client_id == bindparam("client_id"),
+        ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
+    )
+)
+_COUNT_SENT_SINCE = (
+    select(func.count())
+    .select_from(ORDERS)
+    .where(
+        ORDERS.c.client_id == bindparam("client_id"),
+        ORDERS.c.sent_at >= bindparam("since"),
+        ORDERS.c.sent_at <= bindparam("until"),
+    )
+)
+_OPEN_STATUSES = (OrderStatus.CREATED.value, OrderStatus.SENT_TO_BROKER.value)
+_IN_BATCH = 500
+"""Ids per IN list: well under every database's limit on bound parameters."""
+_SELECT_OPEN_COMPARED = select(
+    ORDERS.c.command_id,
+    ORDERS.c.status,
+    ORDERS.c.broker_order_id,
+    ORDERS.c.broker_status,
+    ORDERS.c.filled_qty,
+    ORDERS.c.avg_price,
+).where(ORDERS.c.client_id == bindparam("client_id"), ORDERS.c.status.in_(_OPEN_STATUSES))
+"""The watcher's columns to compare, without the times: no datetime is parsed per row."""
 
 _KEEP: Any = object()
 """Marks a field a change leaves as it is (None is a value: 'no broker id')."""
@@ -98,7 +170,9 @@ class Applied:
 class OrderRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._select_order = select(ORDERS).where(ORDERS.c.command_id == bindparam("command_id"))
+        """Writes: on SQLite each transaction begins IMMEDIATE, holding the write lock."""
+        self._reads = for_reads(engine)
+        """Reads: the same pool; on SQLite a DEFERRED transaction, no write lock."""
 
     # ---- writes -----------------------------------------------------------------------------
 
@@ -115,8 +189,8 @@ class OrderRepository:
         transition = Transition(command.command_id, None, OrderStatus.CREATED, None, "", at)
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(ORDERS), values)
-                connection.execute(insert(TRANSITIONS), _transition_values(transition))
+                connection.execute(_INSERT_ORDER, values)
+                connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
             return None
         return Applied(_record_from_values(values), transition)
@@ -153,8 +227,8 @@ class OrderRepository:
         )
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(ORDERS), values)
-                connection.execute(insert(TRANSITIONS), _transition_values(transition))
+                connection.execute(_INSERT_ORDER, values)
+                connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
             return None
         return Applied(_record_from_values(values), transition)
@@ -166,56 +240,79 @@ class OrderRepository:
         the expected status, or when it would change nothing (so a repeated poll is silent).
         """
         with self.engine.begin() as connection:
-            row = connection.execute(self._select_order, {"command_id": change.command_id}).first()
-            if row is None:
-                log.warning("status change for unknown order %s ignored", change.command_id)
-                return None
-            current = OrderStatus(row.status)
-            if change.expect_from is not _KEEP and current is not change.expect_from:
-                return None
-            if not transitions.is_allowed(current, change.to_status):
-                log.warning(
-                    "order %s: %s -> %s refused by the transition table",
-                    change.command_id,
-                    current,
-                    change.to_status,
-                )
-                return None
-            updates = _updates(row, change)
-            if not updates:
-                return None
-            updates["updated_at"] = change.at
-            if change.to_status is OrderStatus.SENT_TO_BROKER and row.sent_at is None:
-                updates["sent_at"] = change.at
-            connection.execute(
-                update(ORDERS).where(ORDERS.c.command_id == change.command_id), updates
-            )
-            transition = Transition(
+            return self._apply(connection, change)
+
+    def apply_all(self, changes: Sequence[StatusChange]) -> list[Applied]:
+        """Several changes in one commit (a watcher pass), each as `apply` would make it.
+
+        Each change runs in its own savepoint, so a change that fails leaves no half of
+        itself behind; the changes before it are committed and the error is raised, as a
+        run of single `apply` calls would leave them. Nothing is returned before the commit.
+        """
+        applied: list[Applied] = []
+        if not changes:
+            return applied
+        with self.engine.begin() as connection:
+            for change in changes:
+                try:
+                    with connection.begin_nested():
+                        result = self._apply(connection, change)
+                except Exception:
+                    connection.commit()
+                    raise
+                if result is not None:
+                    applied.append(result)
+        return applied
+
+    def _apply(self, connection: Connection, change: StatusChange) -> Applied | None:
+        row = connection.execute(_SELECT_ORDER, {"command_id": change.command_id}).first()
+        if row is None:
+            log.warning("status change for unknown order %s ignored", change.command_id)
+            return None
+        current = OrderStatus(row.status)
+        if change.expect_from is not _KEEP and current is not change.expect_from:
+            return None
+        if not transitions.is_allowed(current, change.to_status):
+            log.warning(
+                "order %s: %s -> %s refused by the transition table",
                 change.command_id,
                 current,
                 change.to_status,
-                change.tag,
-                change.detail if change.detail is not None else row.detail,
-                change.at,
-                broker_status=updates.get("broker_status", row.broker_status),
             )
-            connection.execute(insert(TRANSITIONS), _transition_values(transition))
+            return None
+        updates = _updates(row, change)
+        if not updates:
+            return None
+        updates["updated_at"] = change.at
+        if change.to_status is OrderStatus.SENT_TO_BROKER and row.sent_at is None:
+            updates["sent_at"] = change.at
+        connection.execute(_UPDATE_ORDER, updates | {"where_command_id": change.command_id})
+        transition = Transition(
+            change.command_id,
+            current,
+            change.to_status,
+            change.tag,
+            change.detail if change.detail is not None else row.detail,
+            change.at,
+            broker_status=updates.get("broker_status", row.broker_status),
+        )
+        connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         merged = dict(row._mapping) | updates
         return Applied(_record_from_values(merged), transition)
 
     # ---- reads ------------------------------------------------------------------------------
 
     def get(self, command_id: str) -> OrderRecord | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(self._select_order, {"command_id": command_id}).first()
+        with self._reads.connect() as connection:
+            row = connection.execute(_SELECT_ORDER, {"command_id": command_id}).first()
         return _record(row) if row is not None else None
 
     def find_by_broker_id(self, client_id: str, broker_order_id: str) -> OrderRecord | None:
-        query = select(ORDERS).where(
-            ORDERS.c.client_id == client_id, ORDERS.c.broker_order_id == broker_order_id
-        )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
+        with self._reads.connect() as connection:
+            row = connection.execute(
+                _SELECT_BY_BROKER_ID,
+                {"client_id": client_id, "broker_order_id": broker_order_id},
+            ).first()
         return _record(row) if row is not None else None
 
     def orders(
@@ -235,14 +332,17 @@ class OrderRepository:
         query = query.order_by(ORDERS.c.id.desc() if newest_first else ORDERS.c.id)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def non_terminal(self, client_id: str) -> list[OrderRecord]:
         return self.orders(client_id, statuses=(OrderStatus.CREATED, OrderStatus.SENT_TO_BROKER))
 
-    def open_states(self, client_id: str) -> list[OpenOrderState]:
-        """Every order of the account not yet final, as the watcher needs it: lean and fast."""
+    def open_states(
+        self, client_id: str, command_ids: Iterable[str] | None = None
+    ) -> list[OpenOrderState]:
+        """Every order of the account not yet final (or those of `command_ids` among them),
+        as the watcher needs it: lean and fast."""
         columns = ORDERS.c
         query = select(
             columns.command_id,
@@ -253,73 +353,77 @@ class OrderRepository:
             columns.avg_price,
             columns.sent_at,
             columns.updated_at,
-        ).where(
-            columns.client_id == client_id,
-            columns.status.in_([OrderStatus.CREATED.value, OrderStatus.SENT_TO_BROKER.value]),
-        )
-        with self.engine.connect() as connection:
-            return [
-                OpenOrderState(
-                    row.command_id,
-                    OrderStatus(row.status),
-                    row.broker_order_id,
-                    row.broker_status,
-                    row.filled_qty or 0,
-                    row.avg_price,
-                    _aware(row.sent_at) if row.sent_at else None,
-                    _aware(row.updated_at),
+        ).where(columns.client_id == client_id, columns.status.in_(_OPEN_STATUSES))
+        if command_ids is None:
+            batches: list[list[str] | None] = [None]
+        else:
+            wanted = list(command_ids)
+            batches = [wanted[at : at + _IN_BATCH] for at in range(0, len(wanted), _IN_BATCH)]
+            query = query.where(columns.command_id.in_(bindparam("ids", expanding=True)))
+        states: list[OpenOrderState] = []
+        with self._reads.connect() as connection:
+            for batch in batches:
+                rows = connection.execute(query, {} if batch is None else {"ids": batch})
+                states.extend(
+                    OpenOrderState(
+                        row.command_id,
+                        OrderStatus(row.status),
+                        row.broker_order_id,
+                        row.broker_status,
+                        row.filled_qty or 0,
+                        row.avg_price,
+                        _aware(row.sent_at) if row.sent_at else None,
+                        _aware(row.updated_at),
+                    )
+                    for row in rows
                 )
-                for row in connection.execute(query)
-            ]
+        return states
+
+    def open_compared(self, client_id: str) -> list[tuple[Any, ...]]:
+        """Every order of the account not yet final as a plain tuple of the fields a watcher
+        pass compares: (command_id, status, broker_order_id, broker_status, filled_qty,
+        avg_price). No times and no objects per row: a pass reads 100,000 of these."""
+        with self._reads.connect() as connection:
+            result = connection.execute(_SELECT_OPEN_COMPARED, {"client_id": client_id})
+            return [tuple(row) for row in result]
 
     def broker_order_ids(self, client_id: str) -> set[str]:
         query = select(ORDERS.c.broker_order_id).where(
             ORDERS.c.client_id == client_id, ORDERS.c.broker_order_id.is_not(None)
         )
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             return {row[0] for row in connection.execute(query)}
 
     def open_duplicate(self, command: OrderCommand) -> OrderRecord | None:
         """An order of the same account, strategy, symbol and side already at the broker."""
-        query = (
-            select(ORDERS)
-            .where(
-                ORDERS.c.client_id == command.client_id,
-                ORDERS.c.strategy == command.strategy,
-                ORDERS.c.symbol == command.symbol,
-                ORDERS.c.exchange == command.exchange.value,
-                ORDERS.c.side == command.side.value,
-                ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
-                ORDERS.c.command_id != command.command_id,
-            )
-            .order_by(ORDERS.c.id)
-            .limit(1)
-        )
-        if command.ticket_id is not None:  # slices of one ticket are not each other's twins
-            query = query.where(
-                or_(ORDERS.c.ticket_id.is_(None), ORDERS.c.ticket_id != command.ticket_id)
-            )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
+        parameters = {
+            "client_id": command.client_id,
+            "strategy": command.strategy,
+            "symbol": command.symbol,
+            "exchange": command.exchange.value,
+            "side": command.side.value,
+            "command_id": command.command_id,
+        }
+        query = _SELECT_DUPLICATE
+        if command.ticket_id is not None:
+            query = _SELECT_DUPLICATE_OTHER_TICKET
+            parameters["ticket_id"] = command.ticket_id
+        with self._reads.connect() as connection:
+            row = connection.execute(query, parameters).first()
         return _record(row) if row is not None else None
 
     def strategy_leg_orders(
         self, client_id: str, strategy: str, exchange: Exchange, symbol: str
     ) -> list[OrderRecord]:
         """Every order of one strategy's leg: the execution guard's evidence."""
-        query = (
-            select(ORDERS)
-            .where(
-                ORDERS.c.client_id == client_id,
-                ORDERS.c.strategy == strategy,
-                ORDERS.c.symbol == symbol,
-                ORDERS.c.exchange == exchange.value,
-                ORDERS.c.source != Source.BROKER.value,
-            )
-            .order_by(ORDERS.c.id)
-        )
-        with self.engine.connect() as connection:
-            return [_record(row) for row in connection.execute(query)]
+        parameters = {
+            "client_id": client_id,
+            "strategy": strategy,
+            "symbol": symbol,
+            "exchange": exchange.value,
+        }
+        with self._reads.connect() as connection:
+            return [_record(row) for row in connection.execute(_SELECT_LEG_ORDERS, parameters)]
 
     def orders_for_symbol(
         self, client_id: str, exchange: Exchange, symbol: str
@@ -334,7 +438,7 @@ class OrderRepository:
             )
             .order_by(ORDERS.c.id)
         )
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def blocked(self, client_id: str, since: datetime) -> list[OrderRecord]:
@@ -348,7 +452,7 @@ class OrderRepository:
             )
             .order_by(ORDERS.c.id.desc())
         )
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def transitions(self, command_id: str) -> list[Transition]:
@@ -357,21 +461,13 @@ class OrderRepository:
             .where(TRANSITIONS.c.command_id == command_id)
             .order_by(TRANSITIONS.c.id)
         )
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             return [_transition(row) for row in connection.execute(query)]
 
     def count_at_broker(self, client_id: str) -> int:
         """Orders of the account sent and not yet final: the open-orders limit counts these."""
-        query = (
-            select(func.count())
-            .select_from(ORDERS)
-            .where(
-                ORDERS.c.client_id == client_id,
-                ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
-            )
-        )
-        with self.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one())
+        with self._reads.connect() as connection:
+            return int(connection.execute(_COUNT_AT_BROKER, {"client_id": client_id}).scalar_one())
 
     def count_sent_since(self, client_id: str, since: datetime, until: datetime) -> int:
         """Orders of the account that passed step 2 in a window: the order-rate limit.
@@ -379,29 +475,20 @@ class OrderRepository:
         Bounded above too: after the clock is set back, orders stamped in its "future" are
         not in the last minute.
         """
-        query = (
-            select(func.count())
-            .select_from(ORDERS)
-            .where(
-                ORDERS.c.client_id == client_id,
-                ORDERS.c.sent_at >= since,
-                ORDERS.c.sent_at <= until,
-            )
-        )
-        with self.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one())
+        parameters = {"client_id": client_id, "since": since, "until": until}
+        with self._reads.connect() as connection:
+            return int(connection.execute(_COUNT_SENT_SINCE, parameters).scalar_one())
 
     def count_orders(self, client_id: str) -> int:
         query = select(func.count()).select_from(ORDERS).where(ORDERS.c.client_id == client_id)
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
     # ---- kill switch ------------------------------------------------------------------------
 
     def kill_switch(self, client_id: str) -> KillSwitchState:
-        query = select(KILL_SWITCH).where(KILL_SWITCH.c.client_id == client_id)
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
+        with self._reads.connect() as connection:
+            row = connection.execute(_SELECT_KILL_SWITCH, {"client_id": client_id}).first()
         if row is None:
             return KillSwitchState.off()
         return KillSwitchState(bool(row.active), row.changed_at, row.changed_by, row.reason)
@@ -436,7 +523,7 @@ class OrderRepository:
             .order_by(KILL_SWITCH_EVENTS.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             return [
                 KillSwitchState(bool(r.active), r.at, r.changed_by, r.reason)
                 for r in connection.execute(query)
@@ -448,7 +535,7 @@ class OrderRepository:
         query = select(ENGINE_STATE.c.value).where(
             and_(ENGINE_STATE.c.client_id == client_id, ENGINE_STATE.c.key == key)
         )
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             value = connection.execute(query).scalar_one_or_none()
         return json.loads(value) if value is not None else None
 
@@ -480,7 +567,7 @@ class OrderRepository:
             .where(PNL_SNAPSHOTS.c.client_id == client_id, PNL_SNAPSHOTS.c.at >= since)
             .order_by(PNL_SNAPSHOTS.c.id)
         )
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             return [(r.at, r.realised + r.unrealised) for r in connection.execute(query)]
 
     def close(self) -> None:
