@@ -37,7 +37,7 @@ from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.prices import is_on_tick
 from trader_gui.domain.slicing import plan_slices
-from trader_gui.engine.blockers import Blockers
+from trader_gui.engine.blockers import Block, Blockers
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.events import (
     EventBus,
@@ -212,37 +212,49 @@ class OrderEngine:
             )
             if self._queue_shown.get(client_id):
                 self._report_queue(client_id, self._lock_waiters.get(client_id, 0))
-            block = await self.workers.db(self.blockers.first_block, command, last_price)
+            block, applied = await self.workers.db(self._check_and_mark, command, last_price)
+            if applied is not None:
+                self.events.emit(OrderUpdated(applied.record, applied.transition))
             if block is not None:
                 log.info("order %s blocked: %s %s", command.command_id, block.tag, block.detail)
-                failed = await self._write(
-                    StatusChange(
-                        command.command_id,
-                        OrderStatus.FAILED,
-                        self.clock(),
-                        tag=block.tag,
-                        detail=block.detail,
-                        expect_from=OrderStatus.CREATED,
-                    )
-                )
-                return failed.record if failed else await self._current(command.command_id)
-            marked = await self._write(
-                StatusChange(
-                    command.command_id,
-                    OrderStatus.SENT_TO_BROKER,
-                    self.clock(),
-                    detail=f"Sending to {self.broker.name}.",
-                    expect_from=OrderStatus.CREATED,
-                )
-            )
-            if marked is None:
-                return await self._current(command.command_id)
+            if block is not None or applied is None:
+                return applied.record if applied else await self._current(command.command_id)
             self.throttle.take(client_id)
             self._in_flight.add(command.command_id)
         try:
             return await self._send(command)
         finally:
             self._in_flight.discard(command.command_id)
+
+    def _check_and_mark(
+        self, command: OrderCommand, last_price: Decimal | None
+    ) -> tuple[Block | None, Applied | None]:
+        """Steps 2 and 3 in one trip to the database thread (under the account's lock).
+
+        The first block fails the order; no block marks it SENT_TO_BROKER. Either change is
+        committed here, before the loop acts on it, and no other write of this program can
+        come between the checks and the mark. None for the change when the row was not in
+        CREATED any more (nothing written).
+        """
+        block = self.blockers.first_block(command, last_price)
+        if block is not None:
+            change = StatusChange(
+                command.command_id,
+                OrderStatus.FAILED,
+                self.clock(),
+                tag=block.tag,
+                detail=block.detail,
+                expect_from=OrderStatus.CREATED,
+            )
+        else:
+            change = StatusChange(
+                command.command_id,
+                OrderStatus.SENT_TO_BROKER,
+                self.clock(),
+                detail=f"Sending to {self.broker.name}.",
+                expect_from=OrderStatus.CREATED,
+            )
+        return block, self.repository.apply(change)
 
     async def preview(self, command: OrderCommand) -> str | None:
         """How the broker will really send this order (a protected MARKET goes as a LIMIT at
