@@ -212,7 +212,7 @@ class OrderEngine:
             )
             if self._queue_shown.get(client_id):
                 self._report_queue(client_id, self._lock_waiters.get(client_id, 0))
-            block, applied = await self.workers.db(self._check_and_mark, command, last_price)
+            block, applied = await self.workers.write(self._check_and_mark, command, last_price)
             if applied is not None:
                 self.events.emit(OrderUpdated(applied.record, applied.transition))
             if block is not None:
@@ -229,13 +229,20 @@ class OrderEngine:
     def _check_and_mark(
         self, command: OrderCommand, last_price: Decimal | None
     ) -> tuple[Block | None, Applied | None]:
-        """Steps 2 and 3 in one trip to the database thread (under the account's lock).
+        """Steps 2 and 3 in one trip to the database thread and one transaction (under the
+        account's lock).
 
-        The first block fails the order; no block marks it SENT_TO_BROKER. Either change is
-        committed here, before the loop acts on it, and no other write of this program can
-        come between the checks and the mark. None for the change when the row was not in
-        CREATED any more (nothing written).
+        The first block fails the order; no block marks it SENT_TO_BROKER. The checks read
+        the state the change is written on: no other write, of this process or another, comes
+        between them. The change is committed before this returns, so before the loop acts
+        on it. None for the change when the row was not in CREATED any more (nothing written).
         """
+        with self.repository.transaction():
+            return self._check_and_mark_in(command, last_price)
+
+    def _check_and_mark_in(
+        self, command: OrderCommand, last_price: Decimal | None
+    ) -> tuple[Block | None, Applied | None]:
         block = self.blockers.first_block(command, last_price)
         if block is not None:
             change = StatusChange(
@@ -575,13 +582,13 @@ class OrderEngine:
         return self._account_locks.setdefault(client_id, asyncio.Lock())
 
     async def _write_create(self, command: OrderCommand) -> Applied | None:
-        applied = await self.workers.db(self.repository.create, command, self.clock())
+        applied = await self.workers.write(self.repository.create, command, self.clock())
         if applied is not None:
             self.events.emit(OrderUpdated(applied.record, applied.transition))
         return applied
 
     async def _write(self, change: StatusChange) -> Applied | None:
-        applied = await self.workers.db(self.repository.apply, change)
+        applied = await self.workers.write(self.repository.apply, change)
         if applied is not None:
             self.events.emit(OrderUpdated(applied.record, applied.transition))
         return applied

@@ -50,7 +50,7 @@ class Runtime:
         self.config = config
         self.clock = clock
         self.events = events or EventBus()
-        self.workers = Workers(config.broker_workers)
+        self.workers = Workers(config.broker_workers, group=repository.transaction)
         self.engine = OrderEngine(
             repository=repository,
             broker=broker,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -173,6 +175,48 @@ class OrderRepository:
         """Writes: on SQLite each transaction begins IMMEDIATE, holding the write lock."""
         self._reads = for_reads(engine)
         """Reads: the same pool; on SQLite a DEFERRED transaction, no write lock."""
+        self._unit = threading.local()
+        """The connection of this thread's open `transaction()`, if any."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction for every read and write this thread makes inside the block.
+
+        Committed when the block ends (so a caller acts on nothing before it is durable),
+        rolled back whole if the block raises. The checks of step 2 and the mark of step 3
+        run in one: they see one state of the database and nothing, not even another
+        process, writes between them. Each write inside still runs in its own savepoint.
+        A block inside another joins it.
+        """
+        if self._pinned() is not None:
+            yield
+            return
+        with self.engine.begin() as connection:
+            self._unit.connection = connection
+            try:
+                yield
+            finally:
+                self._unit.connection = None
+
+    def _pinned(self) -> Connection | None:
+        connection: Connection | None = getattr(self._unit, "connection", None)
+        return connection
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction of its own, or a savepoint in this thread's `transaction()`."""
+        pinned = self._pinned()
+        if pinned is None:
+            with self.engine.begin() as connection:
+                yield connection
+        else:
+            with pinned.begin_nested():
+                yield pinned
+
+    def _reading(self) -> Any:
+        """A connection to read on: this thread's `transaction()`, else one from the pool."""
+        pinned = self._pinned()
+        return nullcontext(pinned) if pinned is not None else self._reads.connect()
 
     # ---- writes -----------------------------------------------------------------------------
 
@@ -188,7 +232,7 @@ class OrderRepository:
         }
         transition = Transition(command.command_id, None, OrderStatus.CREATED, None, "", at)
         try:
-            with self.engine.begin() as connection:
+            with self._writing() as connection:
                 connection.execute(_INSERT_ORDER, values)
                 connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
@@ -226,7 +270,7 @@ class OrderRepository:
             command.command_id, None, status, tag, detail, at, broker_status=broker_status
         )
         try:
-            with self.engine.begin() as connection:
+            with self._writing() as connection:
                 connection.execute(_INSERT_ORDER, values)
                 connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
@@ -239,7 +283,7 @@ class OrderRepository:
         None, and nothing written, when the move is illegal (logged), when the row is not in
         the expected status, or when it would change nothing (so a repeated poll is silent).
         """
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             return self._apply(connection, change)
 
     def apply_all(self, changes: Sequence[StatusChange]) -> list[Applied]:
@@ -250,18 +294,19 @@ class OrderRepository:
         run of single `apply` calls would leave them. Nothing is returned before the commit.
         """
         applied: list[Applied] = []
-        if not changes:
-            return applied
-        with self.engine.begin() as connection:
+        failed: Exception | None = None
+        with self._writing() as connection:
             for change in changes:
                 try:
                     with connection.begin_nested():
                         result = self._apply(connection, change)
-                except Exception:
-                    connection.commit()
-                    raise
+                except Exception as error:  # raised below, after the commit
+                    failed = error
+                    break
                 if result is not None:
                     applied.append(result)
+        if failed is not None:
+            raise failed
         return applied
 
     def _apply(self, connection: Connection, change: StatusChange) -> Applied | None:
@@ -303,12 +348,12 @@ class OrderRepository:
     # ---- reads ------------------------------------------------------------------------------
 
     def get(self, command_id: str) -> OrderRecord | None:
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             row = connection.execute(_SELECT_ORDER, {"command_id": command_id}).first()
         return _record(row) if row is not None else None
 
     def find_by_broker_id(self, client_id: str, broker_order_id: str) -> OrderRecord | None:
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             row = connection.execute(
                 _SELECT_BY_BROKER_ID,
                 {"client_id": client_id, "broker_order_id": broker_order_id},
@@ -332,7 +377,7 @@ class OrderRepository:
         query = query.order_by(ORDERS.c.id.desc() if newest_first else ORDERS.c.id)
         if limit is not None:
             query = query.limit(limit)
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def non_terminal(self, client_id: str) -> list[OrderRecord]:
@@ -361,7 +406,7 @@ class OrderRepository:
             batches = [wanted[at : at + _IN_BATCH] for at in range(0, len(wanted), _IN_BATCH)]
             query = query.where(columns.command_id.in_(bindparam("ids", expanding=True)))
         states: list[OpenOrderState] = []
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             for batch in batches:
                 rows = connection.execute(query, {} if batch is None else {"ids": batch})
                 states.extend(
@@ -383,7 +428,7 @@ class OrderRepository:
         """Every order of the account not yet final as a plain tuple of the fields a watcher
         pass compares: (command_id, status, broker_order_id, broker_status, filled_qty,
         avg_price). No times and no objects per row: a pass reads 100,000 of these."""
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             result = connection.execute(_SELECT_OPEN_COMPARED, {"client_id": client_id})
             return [tuple(row) for row in result]
 
@@ -391,7 +436,7 @@ class OrderRepository:
         query = select(ORDERS.c.broker_order_id).where(
             ORDERS.c.client_id == client_id, ORDERS.c.broker_order_id.is_not(None)
         )
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return {row[0] for row in connection.execute(query)}
 
     def open_duplicate(self, command: OrderCommand) -> OrderRecord | None:
@@ -408,7 +453,7 @@ class OrderRepository:
         if command.ticket_id is not None:
             query = _SELECT_DUPLICATE_OTHER_TICKET
             parameters["ticket_id"] = command.ticket_id
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             row = connection.execute(query, parameters).first()
         return _record(row) if row is not None else None
 
@@ -422,7 +467,7 @@ class OrderRepository:
             "symbol": symbol,
             "exchange": exchange.value,
         }
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return [_record(row) for row in connection.execute(_SELECT_LEG_ORDERS, parameters)]
 
     def orders_for_symbol(
@@ -438,7 +483,7 @@ class OrderRepository:
             )
             .order_by(ORDERS.c.id)
         )
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def blocked(self, client_id: str, since: datetime) -> list[OrderRecord]:
@@ -452,7 +497,7 @@ class OrderRepository:
             )
             .order_by(ORDERS.c.id.desc())
         )
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def transitions(self, command_id: str) -> list[Transition]:
@@ -461,12 +506,12 @@ class OrderRepository:
             .where(TRANSITIONS.c.command_id == command_id)
             .order_by(TRANSITIONS.c.id)
         )
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return [_transition(row) for row in connection.execute(query)]
 
     def count_at_broker(self, client_id: str) -> int:
         """Orders of the account sent and not yet final: the open-orders limit counts these."""
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return int(connection.execute(_COUNT_AT_BROKER, {"client_id": client_id}).scalar_one())
 
     def count_sent_since(self, client_id: str, since: datetime, until: datetime) -> int:
@@ -476,18 +521,18 @@ class OrderRepository:
         not in the last minute.
         """
         parameters = {"client_id": client_id, "since": since, "until": until}
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return int(connection.execute(_COUNT_SENT_SINCE, parameters).scalar_one())
 
     def count_orders(self, client_id: str) -> int:
         query = select(func.count()).select_from(ORDERS).where(ORDERS.c.client_id == client_id)
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return int(connection.execute(query).scalar_one())
 
     # ---- kill switch ------------------------------------------------------------------------
 
     def kill_switch(self, client_id: str) -> KillSwitchState:
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             row = connection.execute(_SELECT_KILL_SWITCH, {"client_id": client_id}).first()
         if row is None:
             return KillSwitchState.off()
@@ -498,7 +543,7 @@ class OrderRepository:
     ) -> KillSwitchState:
         """Set the switch and append the change to its history, in one transaction."""
         values = {"active": active, "changed_at": at, "changed_by": by, "reason": reason}
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             changed = connection.execute(
                 update(KILL_SWITCH).where(KILL_SWITCH.c.client_id == client_id), values
             ).rowcount
@@ -523,7 +568,7 @@ class OrderRepository:
             .order_by(KILL_SWITCH_EVENTS.c.id.desc())
             .limit(limit)
         )
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return [
                 KillSwitchState(bool(r.active), r.at, r.changed_by, r.reason)
                 for r in connection.execute(query)
@@ -535,14 +580,14 @@ class OrderRepository:
         query = select(ENGINE_STATE.c.value).where(
             and_(ENGINE_STATE.c.client_id == client_id, ENGINE_STATE.c.key == key)
         )
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             value = connection.execute(query).scalar_one_or_none()
         return json.loads(value) if value is not None else None
 
     def save_state(self, client_id: str, key: str, value: Any, at: datetime) -> None:
         text = json.dumps(value, default=str, sort_keys=True)
         where = and_(ENGINE_STATE.c.client_id == client_id, ENGINE_STATE.c.key == key)
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             changed = connection.execute(
                 update(ENGINE_STATE).where(where), {"value": text, "updated_at": at}
             ).rowcount
@@ -555,7 +600,7 @@ class OrderRepository:
     def add_pnl_snapshot(
         self, client_id: str, at: datetime, realised: Decimal, unrealised: Decimal
     ) -> None:
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             connection.execute(
                 insert(PNL_SNAPSHOTS),
                 {"client_id": client_id, "at": at, "realised": realised, "unrealised": unrealised},
@@ -567,7 +612,7 @@ class OrderRepository:
             .where(PNL_SNAPSHOTS.c.client_id == client_id, PNL_SNAPSHOTS.c.at >= since)
             .order_by(PNL_SNAPSHOTS.c.id)
         )
-        with self._reads.connect() as connection:
+        with self._reading() as connection:
             return [(r.at, r.realised + r.unrealised) for r in connection.execute(query)]
 
     def close(self) -> None:
