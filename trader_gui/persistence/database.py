@@ -107,7 +107,10 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         reads_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+        # straight to the driver: the statement needs none of SQLAlchemy's execution path
+        connection.connection.driver_connection.execute(
+            "BEGIN" if reads_only else "BEGIN IMMEDIATE"
+        )
 
 
 def create_db_engine(url: str) -> Engine:

@@ -185,8 +185,7 @@ class OrderRepository:
         Committed when the block ends (so a caller acts on nothing before it is durable),
         rolled back whole if the block raises. The checks of step 2 and the mark of step 3
         run in one: they see one state of the database and nothing, not even another
-        process, writes between them. Each write inside still runs in its own savepoint.
-        A block inside another joins it.
+        process, writes between them. A block inside another joins it.
         """
         if self._pinned() is not None:
             yield
@@ -203,15 +202,22 @@ class OrderRepository:
         return connection
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """A write transaction of its own, or a savepoint in this thread's `transaction()`."""
+    def _writing(self, *, may_fail: bool = False) -> Iterator[Connection]:
+        """A write transaction of its own, or this thread's `transaction()`.
+
+        `may_fail`: the caller catches an error of the write and goes on (a repeated
+        command_id), so inside a `transaction()` the write runs in a savepoint, which that
+        error rolls back alone. Any other error leaves the block and rolls back the whole.
+        """
         pinned = self._pinned()
         if pinned is None:
             with self.engine.begin() as connection:
                 yield connection
-        else:
+        elif may_fail:
             with pinned.begin_nested():
                 yield pinned
+        else:
+            yield pinned
 
     def _reading(self) -> Any:
         """A connection to read on: this thread's `transaction()`, else one from the pool."""
@@ -232,7 +238,7 @@ class OrderRepository:
         }
         transition = Transition(command.command_id, None, OrderStatus.CREATED, None, "", at)
         try:
-            with self._writing() as connection:
+            with self._writing(may_fail=True) as connection:
                 connection.execute(_INSERT_ORDER, values)
                 connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
@@ -270,7 +276,7 @@ class OrderRepository:
             command.command_id, None, status, tag, detail, at, broker_status=broker_status
         )
         try:
-            with self._writing() as connection:
+            with self._writing(may_fail=True) as connection:
                 connection.execute(_INSERT_ORDER, values)
                 connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
@@ -289,25 +295,21 @@ class OrderRepository:
     def apply_all(self, changes: Sequence[StatusChange]) -> list[Applied]:
         """Several changes in one commit (a watcher pass), each as `apply` would make it.
 
-        Each change runs in its own savepoint, so a change that fails leaves no half of
-        itself behind; the changes before it are committed and the error is raised, as a
-        run of single `apply` calls would leave them. Nothing is returned before the commit.
+        If one fails, that transaction is rolled back whole and the changes are applied again
+        one commit each, as single `apply` calls would leave them: those before the failing
+        one written, the error raised. Nothing is returned before its commit.
         """
-        applied: list[Applied] = []
-        failed: Exception | None = None
-        with self._writing() as connection:
-            for change in changes:
-                try:
-                    with connection.begin_nested():
-                        result = self._apply(connection, change)
-                except Exception as error:  # raised below, after the commit
-                    failed = error
-                    break
-                if result is not None:
-                    applied.append(result)
-        if failed is not None:
-            raise failed
-        return applied
+        if not changes:
+            return []
+        try:
+            with self._writing() as connection:
+                results = [self._apply(connection, change) for change in changes]
+        except Exception as error:
+            if self._pinned() is not None:
+                raise  # the caller's transaction decides
+            log.warning("%d changes rolled back (%s): applied one by one", len(changes), error)
+            results = [self.apply(change) for change in changes]
+        return [result for result in results if result is not None]
 
     def _apply(self, connection: Connection, change: StatusChange) -> Applied | None:
         row = connection.execute(_SELECT_ORDER, {"command_id": change.command_id}).first()
