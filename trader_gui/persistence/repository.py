@@ -62,6 +62,7 @@ PRICE_PLACES = Decimal("0.000001")
 _INSERT_ORDER = insert(ORDERS)
 _INSERT_TRANSITION = insert(TRANSITIONS)
 _SELECT_ORDER = select(ORDERS).where(ORDERS.c.command_id == bindparam("command_id"))
+_SELECT_ORDERS_IN = select(ORDERS).where(ORDERS.c.command_id.in_(bindparam("ids", expanding=True)))
 _UPDATE_ORDER = update(ORDERS).where(ORDERS.c.command_id == bindparam("where_command_id"))
 """The SET clause comes from the parameters' keys: only the columns that changed."""
 _SELECT_BY_BROKER_ID = select(ORDERS).where(
@@ -295,15 +296,17 @@ class OrderRepository:
     def apply_all(self, changes: Sequence[StatusChange]) -> list[Applied]:
         """Several changes in one commit (a watcher pass), each as `apply` would make it.
 
-        If one fails, that transaction is rolled back whole and the changes are applied again
-        one commit each, as single `apply` calls would leave them: those before the failing
-        one written, the error raised. Nothing is returned before its commit.
+        The rows are read in batches, the updates sent as one executemany per set of changed
+        columns and the transition rows as one. If anything fails, that transaction is rolled
+        back whole and the changes are applied again one commit each, as single `apply`
+        calls would leave them: those before the failing one written, the error raised.
+        Nothing is returned before its commit.
         """
         if not changes:
             return []
         try:
             with self._writing() as connection:
-                results = [self._apply(connection, change) for change in changes]
+                results = self._apply_batch(connection, changes)
         except Exception as error:
             if self._pinned() is not None:
                 raise  # the caller's transaction decides
@@ -311,41 +314,39 @@ class OrderRepository:
             results = [self.apply(change) for change in changes]
         return [result for result in results if result is not None]
 
+    def _apply_batch(
+        self, connection: Connection, changes: Sequence[StatusChange]
+    ) -> list[Applied | None]:
+        ids = [change.command_id for change in changes]
+        if len(set(ids)) != len(ids):  # a later change must see an earlier one's result
+            return [self._apply(connection, change) for change in changes]
+        rows: dict[str, Row[Any]] = {}
+        for at in range(0, len(ids), _IN_BATCH):
+            batch = ids[at : at + _IN_BATCH]
+            rows.update(
+                (row.command_id, row)
+                for row in connection.execute(_SELECT_ORDERS_IN, {"ids": batch})
+            )
+        planned = [_plan(rows.get(change.command_id), change) for change in changes]
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for plan in planned:
+            if plan is not None:
+                updates.setdefault(tuple(sorted(plan.updates)), []).append(plan.parameters)
+        for parameters in updates.values():
+            connection.execute(_UPDATE_ORDER, parameters)
+        inserts = [_transition_values(plan.applied.transition) for plan in planned if plan]
+        if inserts:
+            connection.execute(_INSERT_TRANSITION, inserts)
+        return [plan.applied if plan is not None else None for plan in planned]
+
     def _apply(self, connection: Connection, change: StatusChange) -> Applied | None:
         row = connection.execute(_SELECT_ORDER, {"command_id": change.command_id}).first()
-        if row is None:
-            log.warning("status change for unknown order %s ignored", change.command_id)
+        plan = _plan(row, change)
+        if plan is None:
             return None
-        current = OrderStatus(row.status)
-        if change.expect_from is not _KEEP and current is not change.expect_from:
-            return None
-        if not transitions.is_allowed(current, change.to_status):
-            log.warning(
-                "order %s: %s -> %s refused by the transition table",
-                change.command_id,
-                current,
-                change.to_status,
-            )
-            return None
-        updates = _updates(row, change)
-        if not updates:
-            return None
-        updates["updated_at"] = change.at
-        if change.to_status is OrderStatus.SENT_TO_BROKER and row.sent_at is None:
-            updates["sent_at"] = change.at
-        connection.execute(_UPDATE_ORDER, updates | {"where_command_id": change.command_id})
-        transition = Transition(
-            change.command_id,
-            current,
-            change.to_status,
-            change.tag,
-            change.detail if change.detail is not None else row.detail,
-            change.at,
-            broker_status=updates.get("broker_status", row.broker_status),
-        )
-        connection.execute(_INSERT_TRANSITION, _transition_values(transition))
-        merged = dict(row._mapping) | updates
-        return Applied(_record_from_values(merged), transition)
+        connection.execute(_UPDATE_ORDER, plan.parameters)
+        connection.execute(_INSERT_TRANSITION, _transition_values(plan.applied.transition))
+        return plan.applied
 
     # ---- reads ------------------------------------------------------------------------------
 
@@ -645,6 +646,54 @@ def _command_values(command: OrderCommand) -> dict[str, Any]:
         "avg_price": None,
         "sent_at": None,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one change writes: the changed columns, and the record and transition after it."""
+
+    updates: dict[str, Any]
+    applied: Applied
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.updates | {"where_command_id": self.applied.record.command_id}
+
+
+def _plan(row: Row[Any] | None, change: StatusChange) -> _Plan | None:
+    """The write a change makes on its row; None (nothing written) when the row is unknown,
+    not in the expected status, the move is illegal (logged), or nothing would change."""
+    if row is None:
+        log.warning("status change for unknown order %s ignored", change.command_id)
+        return None
+    current = OrderStatus(row.status)
+    if change.expect_from is not _KEEP and current is not change.expect_from:
+        return None
+    if not transitions.is_allowed(current, change.to_status):
+        log.warning(
+            "order %s: %s -> %s refused by the transition table",
+            change.command_id,
+            current,
+            change.to_status,
+        )
+        return None
+    updates = _updates(row, change)
+    if not updates:
+        return None
+    updates["updated_at"] = change.at
+    if change.to_status is OrderStatus.SENT_TO_BROKER and row.sent_at is None:
+        updates["sent_at"] = change.at
+    transition = Transition(
+        change.command_id,
+        current,
+        change.to_status,
+        change.tag,
+        change.detail if change.detail is not None else row.detail,
+        change.at,
+        broker_status=updates.get("broker_status", row.broker_status),
+    )
+    merged = dict(row._mapping) | updates
+    return _Plan(updates, Applied(_record_from_values(merged), transition))
 
 
 def _updates(row: Row[Any], change: StatusChange) -> dict[str, Any]:
