@@ -249,10 +249,10 @@ def _book_fields(order: BrokerOrder) -> tuple[Any, ...] | None:
     outcome = outcome_for(order.state, order.filled_qty)
     if outcome is None:
         return None
-    return (
-        outcome.status.value,
+    return (  # the statuses are StrEnums: equal to the words the row holds
+        outcome.status,
         order.broker_order_id,
-        order.state.value,
+        order.state,
         order.filled_qty,
         _stored_price(order.avg_price),
     )
