@@ -15,7 +15,7 @@ from sqlalchemy import event
 from tickets import ticket
 
 from trader_gui.domain.enums import OrderStatus
-from trader_gui.engine.workers import Workers
+from trader_gui.engine.workers import MAX_GROUP, Workers
 from trader_gui.persistence.database import open_database, sqlite_url
 from trader_gui.persistence.repository import OrderRepository
 
@@ -129,3 +129,15 @@ async def test_a_write_after_shutdown_is_refused(
 
     with pytest.raises(RuntimeError):
         await workers.write(repository.create, ticket(), AT)
+
+
+async def test_more_writes_than_a_group_takes_are_all_written_in_turns(
+    workers: Workers, repository: OrderRepository, commits: list[int]
+) -> None:
+    orders = [ticket(strategy=f"s{index}") for index in range(MAX_GROUP * 2 + 5)]
+
+    results = await queued_together(workers, [(repository.create, o, AT) for o in orders])
+
+    assert all(result is not None for result in results)
+    assert repository.count_orders("PAPER") == len(orders)
+    assert len(commits) == 3

@@ -80,13 +80,23 @@ class Workers:
         return await future
 
     def _drain(self) -> None:
-        """On the database thread: run every write waiting now, committed together."""
+        """On the database thread: run the writes waiting now (up to MAX_GROUP), committed
+        together. More waiting: another turn is queued behind the work already queued, so
+        reads and the watcher's pass are not starved; during shutdown, they run now."""
         with self._writes_lock:
             batch, self._writes = self._writes[:MAX_GROUP], self._writes[MAX_GROUP:]
             more = bool(self._writes)
             self._drain_queued = more
-        if more:
-            self._db.submit(self._drain)
+        try:
+            self._run(batch)
+        finally:
+            if more:
+                try:
+                    self._db.submit(self._drain)
+                except RuntimeError:  # shutting down: no new turns are taken
+                    self._drain()
+
+    def _run(self, batch: list[_Write]) -> None:
         batch = [item for item in batch if not item.future.cancelled()]
         if not batch:
             return
