@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from postgres_support import database_params, database_url, ticket
+from sqlalchemy import event
 
 from trader_gui.domain.enums import OrderStatus, Tag
 from trader_gui.persistence.database import head_revision, open_database
@@ -128,6 +129,90 @@ def test_apply_refuses_illegal_stale_and_empty_changes(repo: OrderRepository) ->
 
     assert (leaves_terminal, stale, same_again, unknown) == (None, None, None, None)
     assert len(repo.transitions(order.command_id)) == 2
+
+
+def test_apply_all_writes_each_change_as_apply_would_in_one_commit(
+    repo: OrderRepository,
+) -> None:
+    opened, blocked, stale = ticket(), ticket(strategy="s2"), ticket(strategy="s3")
+    for order in (opened, blocked, stale):
+        repo.create(order, AT)
+    repo.apply(StatusChange(opened.command_id, OrderStatus.SENT_TO_BROKER, AT))
+    commits: list[object] = []
+    event.listen(repo.engine, "commit", commits.append)
+
+    applied = repo.apply_all(
+        [
+            StatusChange(
+                opened.command_id,
+                OrderStatus.EXECUTED,
+                AT + timedelta(seconds=1),
+                broker_order_id="26112500000007",
+                broker_status="COMPLETE",
+                filled_qty=10,
+                avg_price=Decimal("812.4"),
+                expect_from=OrderStatus.SENT_TO_BROKER,
+            ),
+            StatusChange(
+                blocked.command_id,
+                OrderStatus.FAILED,
+                AT + timedelta(seconds=1),
+                tag=Tag.KILL_SWITCH_ACTIVE,
+                detail="Kill switch is on.",
+                expect_from=OrderStatus.CREATED,
+            ),
+            StatusChange(  # not in the status it expects: left alone
+                stale.command_id,
+                OrderStatus.FAILED,
+                AT + timedelta(seconds=1),
+                expect_from=OrderStatus.SENT_TO_BROKER,
+            ),
+        ]
+    )
+
+    assert len(commits) == 1
+    assert [a.record.command_id for a in applied] == [opened.command_id, blocked.command_id]
+    done, failed, untouched = (repo.get(o.command_id) for o in (opened, blocked, stale))
+    assert done is not None
+    assert (done.status, done.filled_qty, done.avg_price, done.broker_order_id) == (
+        OrderStatus.EXECUTED,
+        10,
+        Decimal("812.4"),
+        "26112500000007",
+    )
+    assert failed is not None
+    assert (failed.status, failed.tag, failed.detail) == (
+        OrderStatus.FAILED,
+        Tag.KILL_SWITCH_ACTIVE,
+        "Kill switch is on.",
+    )
+    assert untouched is not None
+    assert untouched.status is OrderStatus.CREATED
+    assert [len(repo.transitions(o.command_id)) for o in (opened, blocked, stale)] == [3, 2, 1]
+
+
+def test_a_transaction_sees_its_own_writes_and_leaves_nothing_when_it_raises(
+    repo: OrderRepository,
+) -> None:
+    kept, lost = ticket(), ticket(strategy="s2")
+
+    with repo.transaction():
+        repo.create(kept, AT)
+        assert repo.create(kept, AT) is None  # the repeat fails alone, in its savepoint
+        seen = repo.get(kept.command_id)
+
+    def failing_step() -> None:
+        with repo.transaction():
+            repo.create(lost, AT)
+            raise RuntimeError("the step failed")
+
+    with pytest.raises(RuntimeError):
+        failing_step()
+
+    assert seen is not None
+    assert repo.get(kept.command_id) is not None
+    assert repo.get(lost.command_id) is None
+    assert repo.transitions(lost.command_id) == []
 
 
 def test_money_is_exact_and_times_come_back_aware_utc(repo: OrderRepository) -> None:

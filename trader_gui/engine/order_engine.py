@@ -37,7 +37,7 @@ from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.prices import is_on_tick
 from trader_gui.domain.slicing import plan_slices
-from trader_gui.engine.blockers import Blockers
+from trader_gui.engine.blockers import Block, Blockers
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.events import (
     EventBus,
@@ -216,39 +216,17 @@ class OrderEngine:
             )
             if self._queue_shown.get(client_id):
                 self._report_queue(client_id, self._lock_waiters.get(client_id, 0))
-            verdict = await self.workers.db(self.blockers.step_two, command, last_price)
-            block, amo = verdict.block, verdict.session.amo
+            block, applied = await self.workers.write(self._check_and_mark, command, last_price)
+            if applied is not None:
+                self.events.emit(OrderUpdated(applied.record, applied.transition))
             if block is not None:
                 log.info("order %s blocked: %s %s", command.command_id, block.tag, block.detail)
-                failed = await self._write(
-                    StatusChange(
-                        command.command_id,
-                        OrderStatus.FAILED,
-                        self.clock(),
-                        tag=block.tag,
-                        detail=block.detail,
-                        expect_from=OrderStatus.CREATED,
-                    )
-                )
-                return failed.record if failed else await self._current(command.command_id)
-            marked = await self._write(
-                StatusChange(
-                    command.command_id,
-                    OrderStatus.SENT_TO_BROKER,
-                    self.clock(),
-                    detail=f"Sending to {self.broker.name} as an AMO: {verdict.session.sentence}"
-                    if amo
-                    else f"Sending to {self.broker.name}.",
-                    amo=amo,
-                    expect_from=OrderStatus.CREATED,
-                )
-            )
-            if marked is None:
-                return await self._current(command.command_id)
+            if block is not None or applied is None:
+                return applied.record if applied else await self._current(command.command_id)
             self.throttle.take(client_id)
             self._in_flight.add(command.command_id)
         try:
-            return await self._send(command, amo=amo)
+            return await self._send(command, amo=applied.record.amo)
         finally:
             self._in_flight.discard(command.command_id)
 
@@ -257,6 +235,47 @@ class OrderEngine:
         and why), for the window to show before the trader presses Buy or Sell; None when it
         goes as a regular order. Pure and quick: no broker, no database."""
         return self.market.preview(command) if self.market is not None else None
+
+    def _check_and_mark(
+        self, command: OrderCommand, last_price: Decimal | None
+    ) -> tuple[Block | None, Applied | None]:
+        """Steps 2 and 3 in one trip to the database thread and one transaction (under the
+        account's lock).
+
+        The first block fails the order; no block marks it SENT_TO_BROKER (as an AMO when the
+        exchange is shut and the broker takes one). The checks read the state the change is
+        written on: no other write, of this process or another, comes between them. The
+        change is committed before this returns, so before the loop acts on it. None for the
+        change when the row was not in CREATED any more (nothing written).
+        """
+        with self.repository.transaction():
+            return self._check_and_mark_in(command, last_price)
+
+    def _check_and_mark_in(
+        self, command: OrderCommand, last_price: Decimal | None
+    ) -> tuple[Block | None, Applied | None]:
+        verdict = self.blockers.step_two(command, last_price)
+        block, amo = verdict.block, verdict.session.amo
+        if block is not None:
+            change = StatusChange(
+                command.command_id,
+                OrderStatus.FAILED,
+                self.clock(),
+                tag=block.tag,
+                detail=block.detail,
+                expect_from=OrderStatus.CREATED,
+            )
+        else:
+            sending = f"Sending to {self.broker.name}"
+            change = StatusChange(
+                command.command_id,
+                OrderStatus.SENT_TO_BROKER,
+                self.clock(),
+                detail=f"{sending} as an AMO: {verdict.session.sentence}" if amo else f"{sending}.",
+                amo=amo,
+                expect_from=OrderStatus.CREATED,
+            )
+        return block, self.repository.apply(change)
 
     async def preview(self, command: OrderCommand) -> str | None:
         """How the broker will really send this order (a protected MARKET goes as a LIMIT at
@@ -578,13 +597,13 @@ class OrderEngine:
         return self._account_locks.setdefault(client_id, asyncio.Lock())
 
     async def _write_create(self, command: OrderCommand) -> Applied | None:
-        applied = await self.workers.db(self.repository.create, command, self.clock())
+        applied = await self.workers.write(self.repository.create, command, self.clock())
         if applied is not None:
             self.events.emit(OrderUpdated(applied.record, applied.transition))
         return applied
 
     async def _write(self, change: StatusChange) -> Applied | None:
-        applied = await self.workers.db(self.repository.apply, change)
+        applied = await self.workers.write(self.repository.apply, change)
         if applied is not None:
             self.events.emit(OrderUpdated(applied.record, applied.transition))
         return applied

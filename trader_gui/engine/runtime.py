@@ -65,7 +65,7 @@ class Runtime:
         self.market_hours = (
             MarketHours(calendar, broker.name, clock) if calendar is not None else None
         )
-        self.workers = Workers(config.broker_workers)
+        self.workers = Workers(config.broker_workers, group=repository.transaction)
         self.engine = OrderEngine(
             repository=repository,
             broker=broker,

@@ -91,12 +91,15 @@ class Reconciler:
     def reconcile(
         self, book: Sequence[BrokerOrder], now: datetime, in_flight: frozenset[str]
     ) -> ReconcileResult:
+        """Read the open rows' compared fields once, compare each with the book in memory,
+        then read in full and write only the rows that differ: the writes in one commit."""
         if self._known_broker_ids is None:
             self._known_broker_ids = self.repository.broker_order_ids(self.client_id)
-        open_rows = self.repository.open_states(self.client_id)
-        by_broker_id = {r.broker_order_id: r for r in open_rows if r.broker_order_id}
-        by_command_id = {r.command_id: r for r in open_rows}
+        open_rows = self.repository.open_compared(self.client_id)
+        by_broker_id = {row[_BROKER_ID]: row for row in open_rows if row[_BROKER_ID]}
+        by_command_id = {row[_COMMAND_ID]: row for row in open_rows}
         seen: set[str] = set()
+        stale: dict[str, BrokerOrder] = {}
         applied: list[Applied] = []
         unrecognised: list[BrokerOrder] = []
         for order in book:
@@ -109,33 +112,43 @@ class Reconciler:
                     if result is not None:
                         applied.append(result)
                 continue
-            seen.add(row.command_id)
+            seen.add(row[_COMMAND_ID])
             if order.state is BrokerState.UNRECOGNISED:
                 unrecognised.append(order)
                 continue
-            result = self._bring_up_to_date(row, order, now)
-            if result is not None:
-                applied.append(result)
+            if row[_COMPARED] != _book_fields(order):
+                stale[row[_COMMAND_ID]] = order
         missing = [
-            row
+            row[_COMMAND_ID]
             for row in open_rows
-            if row.command_id not in seen
-            and row.command_id not in in_flight
-            and row.status is OrderStatus.SENT_TO_BROKER  # CREATED rows are recovery's
+            if row[_COMMAND_ID] not in seen
+            and row[_COMMAND_ID] not in in_flight
+            and row[_STATUS] == OrderStatus.SENT_TO_BROKER  # CREATED rows are recovery's
         ]
-        self._missing.keep_only({row.command_id for row in missing})
-        for row in missing:
-            result = self._judge_missing(row, now)
-            if result is not None:
-                applied.append(result)
+        self._missing.keep_only(set(missing))
+        wanted = [*stale, *missing]
+        states = {s.command_id: s for s in self.repository.open_states(self.client_id, wanted)}
+        changes = [
+            change
+            for command_id, order in stale.items()
+            if command_id in states
+            and (change := self._change_for(states[command_id], order, now)) is not None
+        ]
+        applied.extend(self.repository.apply_all(changes))
+        for command_id in missing:
+            if command_id in states:
+                result = self._judge_missing(states[command_id], now)
+                if result is not None:
+                    applied.append(result)
         for item in applied:
             if item.record.broker_order_id:
                 self._known_broker_ids.add(item.record.broker_order_id)
         return ReconcileResult(applied, unrecognised)
 
-    def _bring_up_to_date(
+    def _change_for(
         self, row: OpenOrderState, order: BrokerOrder, now: datetime
-    ) -> Applied | None:
+    ) -> StatusChange | None:
+        """The change that brings a row to what the broker says; None when it already is."""
         outcome = outcome_for(order.state, order.filled_qty)
         if outcome is None:
             return None
@@ -150,20 +163,17 @@ class Reconciler:
         )
         if unchanged:
             return None
-        detail = _detail_for(row, order, outcome.status)
-        return self.repository.apply(
-            StatusChange(
-                row.command_id,
-                outcome.status,
-                now,
-                tag=outcome.tag,
-                detail=detail,
-                broker_status=broker_status,
-                broker_order_id=order.broker_order_id,
-                filled_qty=order.filled_qty,
-                avg_price=avg_price,
-                expect_from=row.status,
-            )
+        return StatusChange(
+            row.command_id,
+            outcome.status,
+            now,
+            tag=outcome.tag,
+            detail=_detail_for(row, order, outcome.status),
+            broker_status=broker_status,
+            broker_order_id=order.broker_order_id,
+            filled_qty=order.filled_qty,
+            avg_price=avg_price,
+            expect_from=row.status,
         )
 
     def _judge_missing(self, row: OpenOrderState, now: datetime) -> Applied | None:
@@ -239,6 +249,32 @@ def _foreign_command_id(client_id: str, broker_order_id: str) -> str:
         number, digit = divmod(number, 36)
         characters.append(alphabet[digit])
     return "B" + "".join(characters)
+
+
+_COMMAND_ID = 0
+_STATUS = 1
+_BROKER_ID = 2
+_COMPARED = slice(1, None)
+"""Positions in `OrderRepository.open_compared`'s tuples: (command_id, status,
+broker_order_id, broker_status, filled_qty, avg_price); the compared fields follow the id."""
+
+
+def _book_fields(order: BrokerOrder) -> tuple[Any, ...] | None:
+    """The compared fields as the row holds them once it agrees with this book entry.
+
+    A row whose fields equal these needs no write; one that differs is read in full and
+    judged by `Reconciler._change_for` (None: a state that leaves the row as it was).
+    """
+    outcome = outcome_for(order.state, order.filled_qty)
+    if outcome is None:
+        return None
+    return (  # the statuses are StrEnums: equal to the words the row holds
+        outcome.status,
+        order.broker_order_id,
+        order.state,
+        order.filled_qty,
+        _stored_price(order.avg_price),
+    )
 
 
 def _stored_price(price: Decimal | None) -> Decimal | None:

@@ -2,32 +2,125 @@
 
 Blocking work never runs on the loop thread: a commit or an SDK call that takes a second
 must not freeze the window. One database thread also keeps every write in one order.
+
+Group commit: the order steps' writes (`write`) that queue up while the database thread is
+busy are run together in one transaction and committed once, instead of one commit each.
+Each caller still gets its answer only after that commit, so nothing acts on a step before
+it is durable. If any of them fails, the whole group is rolled back and each runs again on
+its own, so a write's answer never depends on its neighbours: the functions given to `write`
+must touch nothing but the database (they may run twice).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
+MAX_GROUP = 64
+"""Writes committed together at most: bounds how long the first of them waits."""
+
+Group = Callable[[], AbstractContextManager[object]]
+"""A transaction for everything the database thread runs inside it, committed at its end and
+rolled back whole on an error. `OrderRepository.transaction` is one."""
+
+
+@dataclass(slots=True)
+class _Write:
+    call: Callable[[], Any]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
 
 
 class Workers:
-    def __init__(self, broker_threads: int = 4) -> None:
+    def __init__(self, broker_threads: int = 4, *, group: Group | None = None) -> None:
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trader-db")
         self._broker = ThreadPoolExecutor(
             max_workers=broker_threads, thread_name_prefix="trader-broker"
         )
+        self._group = group
+        self._writes: list[_Write] = []
+        self._writes_lock = threading.Lock()
+        self._drain_queued = False
 
     async def db(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._db, functools.partial(function, *args, **kwargs))
+
+    async def write(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a write on the database thread, perhaps committed together with other writes
+        waiting beside it; returns once it is committed. Without a group, as `db`."""
+        if self._group is None:
+            return await self.db(function, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        item = _Write(functools.partial(function, *args, **kwargs), future, loop)
+        with self._writes_lock:
+            self._writes.append(item)
+            queue_drain = not self._drain_queued
+            self._drain_queued = True
+        if queue_drain:
+            try:
+                self._db.submit(self._drain)
+            except RuntimeError:  # shut down: take the write back, say so
+                with self._writes_lock:
+                    self._writes.remove(item)
+                    self._drain_queued = False
+                raise
+        return await future
+
+    def _drain(self) -> None:
+        """On the database thread: run the writes waiting now (up to MAX_GROUP), committed
+        together. More waiting: another turn is queued behind the work already queued, so
+        reads and the watcher's pass are not starved; during shutdown, they run now."""
+        with self._writes_lock:
+            batch, self._writes = self._writes[:MAX_GROUP], self._writes[MAX_GROUP:]
+            more = bool(self._writes)
+            self._drain_queued = more
+        try:
+            self._run(batch)
+        finally:
+            if more:
+                try:
+                    self._db.submit(self._drain)
+                except RuntimeError:  # shutting down: no new turns are taken
+                    self._drain()
+
+    def _run(self, batch: list[_Write]) -> None:
+        batch = [item for item in batch if not item.future.cancelled()]
+        if not batch:
+            return
+        outcomes = [_outcome(batch[0].call)] if len(batch) == 1 else self._run_group(batch)
+        for loop in {item.loop for item in batch}:
+            settled = [
+                (item.future, outcome)
+                for item, outcome in zip(batch, outcomes, strict=True)
+                if item.loop is loop
+            ]
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle, settled)
+
+    def _run_group(self, batch: list[_Write]) -> list[tuple[bool, Any]]:
+        """All in one transaction; if any of them fails, or the commit does, that transaction
+        is rolled back whole and each runs again alone, answered as if never grouped."""
+        assert self._group is not None
+        try:
+            with self._group():
+                results = [item.call() for item in batch]
+        except Exception as error:
+            log.info("a group of %d writes rolled back (%s): each runs alone", len(batch), error)
+            return [_outcome(item.call) for item in batch]
+        return [(True, result) for result in results]
 
     async def broker(
         self, limit_s: float, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
@@ -44,3 +137,22 @@ class Workers:
         """Stop taking work; running calls finish on their own (adapters bound them by timeouts)."""
         self._broker.shutdown(wait=False, cancel_futures=True)
         self._db.shutdown(wait=True, cancel_futures=False)
+
+
+def _outcome(call: Callable[[], Any]) -> tuple[bool, Any]:
+    """(True, result) or (False, the exception): each write answered on its own."""
+    try:
+        return True, call()
+    except BaseException as error:
+        return False, error
+
+
+def _settle(settled: list[tuple[asyncio.Future[Any], tuple[bool, Any]]]) -> None:
+    """On the loop: hand each waiting write its answer, all in one wake-up."""
+    for future, (ok, value) in settled:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)

@@ -73,8 +73,26 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+READ_ONLY = "trader_gui_read_only"
+"""Execution option marking a connection that only reads (see `for_reads`)."""
+
+
+def for_reads(engine: Engine) -> Engine:
+    """The same engine (same pool) for connections that only read.
+
+    On SQLite their transactions begin DEFERRED: a read takes no write lock, so it neither
+    waits for another process's write nor pays for the lock. Every other transaction still
+    begins IMMEDIATE, so a write that reads first holds the write lock from its first read
+    and cannot fail to upgrade. On other databases the option changes nothing.
+    """
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def _tune_sqlite(engine: Engine) -> None:
-    """WAL, synchronous=NORMAL, and BEGIN IMMEDIATE so writers queue instead of deadlocking."""
+    """WAL, synchronous=NORMAL, and BEGIN IMMEDIATE so writers queue instead of deadlocking.
+
+    Connections from `for_reads` begin DEFERRED instead: a snapshot without the write lock.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -88,7 +106,11 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reads_only = connection.get_execution_options().get(READ_ONLY, False)
+        # straight to the driver: the statement needs none of SQLAlchemy's execution path
+        connection.connection.driver_connection.execute(
+            "BEGIN" if reads_only else "BEGIN IMMEDIATE"
+        )
 
 
 def create_db_engine(url: str) -> Engine:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trader_gui.domain import transitions
@@ -33,6 +35,7 @@ from trader_gui.domain.enums import (
 from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.transitions import Transition
+from trader_gui.persistence.database import for_reads
 from trader_gui.persistence.models import (
     EngineStateRow,
     KillSwitchEventRow,
@@ -53,6 +56,78 @@ PNL_SNAPSHOTS = PnlSnapshotRow.__table__
 
 PRICE_PLACES = Decimal("0.000001")
 """Prices are stored to 6 places (NUMERIC(20, 6) where the database has decimals)."""
+
+# The hot statements, built once: SQLAlchemy then finds each compiled form in its cache
+# without constructing and cache-keying a new statement per call.
+_INSERT_ORDER = insert(ORDERS)
+_INSERT_TRANSITION = insert(TRANSITIONS)
+_SELECT_ORDER = select(ORDERS).where(ORDERS.c.command_id == bindparam("command_id"))
+_SELECT_ORDERS_IN = select(ORDERS).where(ORDERS.c.command_id.in_(bindparam("ids", expanding=True)))
+_UPDATE_ORDER = update(ORDERS).where(ORDERS.c.command_id == bindparam("where_command_id"))
+"""The SET clause comes from the parameters' keys: only the columns that changed."""
+_SELECT_BY_BROKER_ID = select(ORDERS).where(
+    ORDERS.c.client_id == bindparam("client_id"),
+    ORDERS.c.broker_order_id == bindparam("broker_order_id"),
+)
+_SELECT_KILL_SWITCH = select(KILL_SWITCH).where(KILL_SWITCH.c.client_id == bindparam("client_id"))
+_SELECT_LEG_ORDERS = (
+    select(ORDERS)
+    .where(
+        ORDERS.c.client_id == bindparam("client_id"),
+        ORDERS.c.strategy == bindparam("strategy"),
+        ORDERS.c.symbol == bindparam("symbol"),
+        ORDERS.c.exchange == bindparam("exchange"),
+        ORDERS.c.source != Source.BROKER.value,
+    )
+    .order_by(ORDERS.c.id)
+)
+_SELECT_DUPLICATE = (
+    select(ORDERS)
+    .where(
+        ORDERS.c.client_id == bindparam("client_id"),
+        ORDERS.c.strategy == bindparam("strategy"),
+        ORDERS.c.symbol == bindparam("symbol"),
+        ORDERS.c.exchange == bindparam("exchange"),
+        ORDERS.c.side == bindparam("side"),
+        ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
+        ORDERS.c.command_id != bindparam("command_id"),
+    )
+    .order_by(ORDERS.c.id)
+    .limit(1)
+)
+_SELECT_DUPLICATE_OTHER_TICKET = _SELECT_DUPLICATE.where(
+    # slices of one ticket are not each other's twins
+    or_(ORDERS.c.ticket_id.is_(None), ORDERS.c.ticket_id != bindparam("ticket_id"))
+)
+_COUNT_AT_BROKER = (
+    select(func.count())
+    .select_from(ORDERS)
+    .where(
+        ORDERS.c.client_id == bindparam("client_id"),
+        ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
+    )
+)
+_COUNT_SENT_SINCE = (
+    select(func.count())
+    .select_from(ORDERS)
+    .where(
+        ORDERS.c.client_id == bindparam("client_id"),
+        ORDERS.c.sent_at >= bindparam("since"),
+        ORDERS.c.sent_at <= bindparam("until"),
+    )
+)
+_OPEN_STATUSES = (OrderStatus.CREATED.value, OrderStatus.SENT_TO_BROKER.value)
+_IN_BATCH = 500
+"""Ids per IN list: well under every database's limit on bound parameters."""
+_SELECT_OPEN_COMPARED = select(
+    ORDERS.c.command_id,
+    ORDERS.c.status,
+    ORDERS.c.broker_order_id,
+    ORDERS.c.broker_status,
+    ORDERS.c.filled_qty,
+    ORDERS.c.avg_price,
+).where(ORDERS.c.client_id == bindparam("client_id"), ORDERS.c.status.in_(_OPEN_STATUSES))
+"""The watcher's columns to compare, without the times: no datetime is parsed per row."""
 
 _KEEP: Any = object()
 """Marks a field a change leaves as it is (None is a value: 'no broker id')."""
@@ -100,7 +175,57 @@ class Applied:
 class OrderRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._select_order = select(ORDERS).where(ORDERS.c.command_id == bindparam("command_id"))
+        """Writes: on SQLite each transaction begins IMMEDIATE, holding the write lock."""
+        self._reads = for_reads(engine)
+        """Reads: the same pool; on SQLite a DEFERRED transaction, no write lock."""
+        self._unit = threading.local()
+        """The connection of this thread's open `transaction()`, if any."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction for every read and write this thread makes inside the block.
+
+        Committed when the block ends (so a caller acts on nothing before it is durable),
+        rolled back whole if the block raises. The checks of step 2 and the mark of step 3
+        run in one: they see one state of the database and nothing, not even another
+        process, writes between them. A block inside another joins it.
+        """
+        if self._pinned() is not None:
+            yield
+            return
+        with self.engine.begin() as connection:
+            self._unit.connection = connection
+            try:
+                yield
+            finally:
+                self._unit.connection = None
+
+    def _pinned(self) -> Connection | None:
+        connection: Connection | None = getattr(self._unit, "connection", None)
+        return connection
+
+    @contextmanager
+    def _writing(self, *, may_fail: bool = False) -> Iterator[Connection]:
+        """A write transaction of its own, or this thread's `transaction()`.
+
+        `may_fail`: the caller catches an error of the write and goes on (a repeated
+        command_id), so inside a `transaction()` the write runs in a savepoint, which that
+        error rolls back alone. Any other error leaves the block and rolls back the whole.
+        """
+        pinned = self._pinned()
+        if pinned is None:
+            with self.engine.begin() as connection:
+                yield connection
+        elif may_fail:
+            with pinned.begin_nested():
+                yield pinned
+        else:
+            yield pinned
+
+    def _reading(self) -> Any:
+        """A connection to read on: this thread's `transaction()`, else one from the pool."""
+        pinned = self._pinned()
+        return nullcontext(pinned) if pinned is not None else self._reads.connect()
 
     # ---- writes -----------------------------------------------------------------------------
 
@@ -116,9 +241,9 @@ class OrderRepository:
         }
         transition = Transition(command.command_id, None, OrderStatus.CREATED, None, "", at)
         try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(ORDERS), values)
-                connection.execute(insert(TRANSITIONS), _transition_values(transition))
+            with self._writing(may_fail=True) as connection:
+                connection.execute(_INSERT_ORDER, values)
+                connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
             return None
         return Applied(_record_from_values(values), transition)
@@ -154,9 +279,9 @@ class OrderRepository:
             command.command_id, None, status, tag, detail, at, broker_status=broker_status
         )
         try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(ORDERS), values)
-                connection.execute(insert(TRANSITIONS), _transition_values(transition))
+            with self._writing(may_fail=True) as connection:
+                connection.execute(_INSERT_ORDER, values)
+                connection.execute(_INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
             return None
         return Applied(_record_from_values(values), transition)
@@ -167,57 +292,77 @@ class OrderRepository:
         None, and nothing written, when the move is illegal (logged), when the row is not in
         the expected status, or when it would change nothing (so a repeated poll is silent).
         """
-        with self.engine.begin() as connection:
-            row = connection.execute(self._select_order, {"command_id": change.command_id}).first()
-            if row is None:
-                log.warning("status change for unknown order %s ignored", change.command_id)
-                return None
-            current = OrderStatus(row.status)
-            if change.expect_from is not _KEEP and current is not change.expect_from:
-                return None
-            if not transitions.is_allowed(current, change.to_status):
-                log.warning(
-                    "order %s: %s -> %s refused by the transition table",
-                    change.command_id,
-                    current,
-                    change.to_status,
-                )
-                return None
-            updates = _updates(row, change)
-            if not updates:
-                return None
-            updates["updated_at"] = change.at
-            if change.to_status is OrderStatus.SENT_TO_BROKER and row.sent_at is None:
-                updates["sent_at"] = change.at
-            connection.execute(
-                update(ORDERS).where(ORDERS.c.command_id == change.command_id), updates
+        with self._writing() as connection:
+            return self._apply(connection, change)
+
+    def apply_all(self, changes: Sequence[StatusChange]) -> list[Applied]:
+        """Several changes in one commit (a watcher pass), each as `apply` would make it.
+
+        The rows are read in batches, the updates sent as one executemany per set of changed
+        columns and the transition rows as one. If anything fails, that transaction is rolled
+        back whole and the changes are applied again one commit each, as single `apply`
+        calls would leave them: those before the failing one written, the error raised.
+        Nothing is returned before its commit.
+        """
+        if not changes:
+            return []
+        try:
+            with self._writing() as connection:
+                results = self._apply_batch(connection, changes)
+        except Exception as error:
+            if self._pinned() is not None:
+                raise  # the caller's transaction decides
+            log.warning("%d changes rolled back (%s): applied one by one", len(changes), error)
+            results = [self.apply(change) for change in changes]
+        return [result for result in results if result is not None]
+
+    def _apply_batch(
+        self, connection: Connection, changes: Sequence[StatusChange]
+    ) -> list[Applied | None]:
+        ids = [change.command_id for change in changes]
+        if len(set(ids)) != len(ids):  # a later change must see an earlier one's result
+            return [self._apply(connection, change) for change in changes]
+        rows: dict[str, Row[Any]] = {}
+        for at in range(0, len(ids), _IN_BATCH):
+            batch = ids[at : at + _IN_BATCH]
+            rows.update(
+                (row.command_id, row)
+                for row in connection.execute(_SELECT_ORDERS_IN, {"ids": batch})
             )
-            transition = Transition(
-                change.command_id,
-                current,
-                change.to_status,
-                change.tag,
-                change.detail if change.detail is not None else row.detail,
-                change.at,
-                broker_status=updates.get("broker_status", row.broker_status),
-            )
-            connection.execute(insert(TRANSITIONS), _transition_values(transition))
-        merged = dict(row._mapping) | updates
-        return Applied(_record_from_values(merged), transition)
+        planned = [_plan(rows.get(change.command_id), change) for change in changes]
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for plan in planned:
+            if plan is not None:
+                updates.setdefault(tuple(sorted(plan.updates)), []).append(plan.parameters)
+        for parameters in updates.values():
+            connection.execute(_UPDATE_ORDER, parameters)
+        inserts = [_transition_values(plan.applied.transition) for plan in planned if plan]
+        if inserts:
+            connection.execute(_INSERT_TRANSITION, inserts)
+        return [plan.applied if plan is not None else None for plan in planned]
+
+    def _apply(self, connection: Connection, change: StatusChange) -> Applied | None:
+        row = connection.execute(_SELECT_ORDER, {"command_id": change.command_id}).first()
+        plan = _plan(row, change)
+        if plan is None:
+            return None
+        connection.execute(_UPDATE_ORDER, plan.parameters)
+        connection.execute(_INSERT_TRANSITION, _transition_values(plan.applied.transition))
+        return plan.applied
 
     # ---- reads ------------------------------------------------------------------------------
 
     def get(self, command_id: str) -> OrderRecord | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(self._select_order, {"command_id": command_id}).first()
+        with self._reading() as connection:
+            row = connection.execute(_SELECT_ORDER, {"command_id": command_id}).first()
         return _record(row) if row is not None else None
 
     def find_by_broker_id(self, client_id: str, broker_order_id: str) -> OrderRecord | None:
-        query = select(ORDERS).where(
-            ORDERS.c.client_id == client_id, ORDERS.c.broker_order_id == broker_order_id
-        )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
+        with self._reading() as connection:
+            row = connection.execute(
+                _SELECT_BY_BROKER_ID,
+                {"client_id": client_id, "broker_order_id": broker_order_id},
+            ).first()
         return _record(row) if row is not None else None
 
     def orders(
@@ -237,14 +382,17 @@ class OrderRepository:
         query = query.order_by(ORDERS.c.id.desc() if newest_first else ORDERS.c.id)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def non_terminal(self, client_id: str) -> list[OrderRecord]:
         return self.orders(client_id, statuses=(OrderStatus.CREATED, OrderStatus.SENT_TO_BROKER))
 
-    def open_states(self, client_id: str) -> list[OpenOrderState]:
-        """Every order of the account not yet final, as the watcher needs it: lean and fast."""
+    def open_states(
+        self, client_id: str, command_ids: Iterable[str] | None = None
+    ) -> list[OpenOrderState]:
+        """Every order of the account not yet final (or those of `command_ids` among them),
+        as the watcher needs it: lean and fast."""
         columns = ORDERS.c
         query = select(
             columns.command_id,
@@ -255,73 +403,83 @@ class OrderRepository:
             columns.avg_price,
             columns.sent_at,
             columns.updated_at,
-        ).where(
-            columns.client_id == client_id,
-            columns.status.in_([OrderStatus.CREATED.value, OrderStatus.SENT_TO_BROKER.value]),
-        )
-        with self.engine.connect() as connection:
-            return [
-                OpenOrderState(
-                    row.command_id,
-                    OrderStatus(row.status),
-                    row.broker_order_id,
-                    row.broker_status,
-                    row.filled_qty or 0,
-                    row.avg_price,
-                    _aware(row.sent_at) if row.sent_at else None,
-                    _aware(row.updated_at),
+        ).where(columns.client_id == client_id, columns.status.in_(_OPEN_STATUSES))
+        if command_ids is None:
+            batches: list[list[str] | None] = [None]
+        else:
+            wanted = list(command_ids)
+            batches = [wanted[at : at + _IN_BATCH] for at in range(0, len(wanted), _IN_BATCH)]
+            query = query.where(columns.command_id.in_(bindparam("ids", expanding=True)))
+        states: list[OpenOrderState] = []
+        with self._reading() as connection:
+            for batch in batches:
+                rows = connection.execute(query, {} if batch is None else {"ids": batch})
+                states.extend(
+                    OpenOrderState(
+                        row.command_id,
+                        OrderStatus(row.status),
+                        row.broker_order_id,
+                        row.broker_status,
+                        row.filled_qty or 0,
+                        row.avg_price,
+                        _aware(row.sent_at) if row.sent_at else None,
+                        _aware(row.updated_at),
+                    )
+                    for row in rows
                 )
-                for row in connection.execute(query)
-            ]
+        return states
+
+    def open_compared(self, client_id: str) -> list[tuple[Any, ...]]:
+        """Every order of the account not yet final as a plain tuple of the fields a watcher
+        pass compares: (command_id, status, broker_order_id, broker_status, filled_qty,
+        avg_price). No times and no objects per row: a pass reads 100,000 of these.
+
+        The driver's own rows, fetched in one call: SQLAlchemy's row objects and result types
+        cost more than the read itself at that size. avg_price, the one column whose stored
+        form differs by database (text on SQLite), is made a Decimal here."""
+        with self._reading() as connection:
+            result = connection.execute(_SELECT_OPEN_COMPARED, {"client_id": client_id})
+            rows: list[tuple[Any, ...]] = result.cursor.fetchall()
+            result.close()
+        return [row if row[5] is None else (*row[:5], _decimal(row[5])) for row in rows]
 
     def broker_order_ids(self, client_id: str) -> set[str]:
         query = select(ORDERS.c.broker_order_id).where(
             ORDERS.c.client_id == client_id, ORDERS.c.broker_order_id.is_not(None)
         )
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return {row[0] for row in connection.execute(query)}
 
     def open_duplicate(self, command: OrderCommand) -> OrderRecord | None:
         """An order of the same account, strategy, symbol and side already at the broker."""
-        query = (
-            select(ORDERS)
-            .where(
-                ORDERS.c.client_id == command.client_id,
-                ORDERS.c.strategy == command.strategy,
-                ORDERS.c.symbol == command.symbol,
-                ORDERS.c.exchange == command.exchange.value,
-                ORDERS.c.side == command.side.value,
-                ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
-                ORDERS.c.command_id != command.command_id,
-            )
-            .order_by(ORDERS.c.id)
-            .limit(1)
-        )
-        if command.ticket_id is not None:  # slices of one ticket are not each other's twins
-            query = query.where(
-                or_(ORDERS.c.ticket_id.is_(None), ORDERS.c.ticket_id != command.ticket_id)
-            )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
+        parameters = {
+            "client_id": command.client_id,
+            "strategy": command.strategy,
+            "symbol": command.symbol,
+            "exchange": command.exchange.value,
+            "side": command.side.value,
+            "command_id": command.command_id,
+        }
+        query = _SELECT_DUPLICATE
+        if command.ticket_id is not None:
+            query = _SELECT_DUPLICATE_OTHER_TICKET
+            parameters["ticket_id"] = command.ticket_id
+        with self._reading() as connection:
+            row = connection.execute(query, parameters).first()
         return _record(row) if row is not None else None
 
     def strategy_leg_orders(
         self, client_id: str, strategy: str, exchange: Exchange, symbol: str
     ) -> list[OrderRecord]:
         """Every order of one strategy's leg: the execution guard's evidence."""
-        query = (
-            select(ORDERS)
-            .where(
-                ORDERS.c.client_id == client_id,
-                ORDERS.c.strategy == strategy,
-                ORDERS.c.symbol == symbol,
-                ORDERS.c.exchange == exchange.value,
-                ORDERS.c.source != Source.BROKER.value,
-            )
-            .order_by(ORDERS.c.id)
-        )
-        with self.engine.connect() as connection:
-            return [_record(row) for row in connection.execute(query)]
+        parameters = {
+            "client_id": client_id,
+            "strategy": strategy,
+            "symbol": symbol,
+            "exchange": exchange.value,
+        }
+        with self._reading() as connection:
+            return [_record(row) for row in connection.execute(_SELECT_LEG_ORDERS, parameters)]
 
     def orders_for_symbol(
         self, client_id: str, exchange: Exchange, symbol: str
@@ -336,7 +494,7 @@ class OrderRepository:
             )
             .order_by(ORDERS.c.id)
         )
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def blocked(self, client_id: str, since: datetime) -> list[OrderRecord]:
@@ -350,7 +508,7 @@ class OrderRepository:
             )
             .order_by(ORDERS.c.id.desc())
         )
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def transitions(self, command_id: str) -> list[Transition]:
@@ -359,21 +517,13 @@ class OrderRepository:
             .where(TRANSITIONS.c.command_id == command_id)
             .order_by(TRANSITIONS.c.id)
         )
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return [_transition(row) for row in connection.execute(query)]
 
     def count_at_broker(self, client_id: str) -> int:
         """Orders of the account sent and not yet final: the open-orders limit counts these."""
-        query = (
-            select(func.count())
-            .select_from(ORDERS)
-            .where(
-                ORDERS.c.client_id == client_id,
-                ORDERS.c.status == OrderStatus.SENT_TO_BROKER.value,
-            )
-        )
-        with self.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one())
+        with self._reading() as connection:
+            return int(connection.execute(_COUNT_AT_BROKER, {"client_id": client_id}).scalar_one())
 
     def count_sent_since(self, client_id: str, since: datetime, until: datetime) -> int:
         """Orders of the account that passed step 2 in a window: the order-rate limit.
@@ -381,29 +531,20 @@ class OrderRepository:
         Bounded above too: after the clock is set back, orders stamped in its "future" are
         not in the last minute.
         """
-        query = (
-            select(func.count())
-            .select_from(ORDERS)
-            .where(
-                ORDERS.c.client_id == client_id,
-                ORDERS.c.sent_at >= since,
-                ORDERS.c.sent_at <= until,
-            )
-        )
-        with self.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one())
+        parameters = {"client_id": client_id, "since": since, "until": until}
+        with self._reading() as connection:
+            return int(connection.execute(_COUNT_SENT_SINCE, parameters).scalar_one())
 
     def count_orders(self, client_id: str) -> int:
         query = select(func.count()).select_from(ORDERS).where(ORDERS.c.client_id == client_id)
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return int(connection.execute(query).scalar_one())
 
     # ---- kill switch ------------------------------------------------------------------------
 
     def kill_switch(self, client_id: str) -> KillSwitchState:
-        query = select(KILL_SWITCH).where(KILL_SWITCH.c.client_id == client_id)
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
+        with self._reading() as connection:
+            row = connection.execute(_SELECT_KILL_SWITCH, {"client_id": client_id}).first()
         if row is None:
             return KillSwitchState.off()
         return KillSwitchState(bool(row.active), row.changed_at, row.changed_by, row.reason)
@@ -413,7 +554,7 @@ class OrderRepository:
     ) -> KillSwitchState:
         """Set the switch and append the change to its history, in one transaction."""
         values = {"active": active, "changed_at": at, "changed_by": by, "reason": reason}
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             changed = connection.execute(
                 update(KILL_SWITCH).where(KILL_SWITCH.c.client_id == client_id), values
             ).rowcount
@@ -438,7 +579,7 @@ class OrderRepository:
             .order_by(KILL_SWITCH_EVENTS.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return [
                 KillSwitchState(bool(r.active), r.at, r.changed_by, r.reason)
                 for r in connection.execute(query)
@@ -450,14 +591,14 @@ class OrderRepository:
         query = select(ENGINE_STATE.c.value).where(
             and_(ENGINE_STATE.c.client_id == client_id, ENGINE_STATE.c.key == key)
         )
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             value = connection.execute(query).scalar_one_or_none()
         return json.loads(value) if value is not None else None
 
     def save_state(self, client_id: str, key: str, value: Any, at: datetime) -> None:
         text = json.dumps(value, default=str, sort_keys=True)
         where = and_(ENGINE_STATE.c.client_id == client_id, ENGINE_STATE.c.key == key)
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             changed = connection.execute(
                 update(ENGINE_STATE).where(where), {"value": text, "updated_at": at}
             ).rowcount
@@ -470,7 +611,7 @@ class OrderRepository:
     def add_pnl_snapshot(
         self, client_id: str, at: datetime, realised: Decimal, unrealised: Decimal
     ) -> None:
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             connection.execute(
                 insert(PNL_SNAPSHOTS),
                 {"client_id": client_id, "at": at, "realised": realised, "unrealised": unrealised},
@@ -482,7 +623,7 @@ class OrderRepository:
             .where(PNL_SNAPSHOTS.c.client_id == client_id, PNL_SNAPSHOTS.c.at >= since)
             .order_by(PNL_SNAPSHOTS.c.id)
         )
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return [(r.at, r.realised + r.unrealised) for r in connection.execute(query)]
 
     def close(self) -> None:
@@ -515,6 +656,54 @@ def _command_values(command: OrderCommand) -> dict[str, Any]:
         "amo": False,
         "sender": command.sender,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one change writes: the changed columns, and the record and transition after it."""
+
+    updates: dict[str, Any]
+    applied: Applied
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.updates | {"where_command_id": self.applied.record.command_id}
+
+
+def _plan(row: Row[Any] | None, change: StatusChange) -> _Plan | None:
+    """The write a change makes on its row; None (nothing written) when the row is unknown,
+    not in the expected status, the move is illegal (logged), or nothing would change."""
+    if row is None:
+        log.warning("status change for unknown order %s ignored", change.command_id)
+        return None
+    current = OrderStatus(row.status)
+    if change.expect_from is not _KEEP and current is not change.expect_from:
+        return None
+    if not transitions.is_allowed(current, change.to_status):
+        log.warning(
+            "order %s: %s -> %s refused by the transition table",
+            change.command_id,
+            current,
+            change.to_status,
+        )
+        return None
+    updates = _updates(row, change)
+    if not updates:
+        return None
+    updates["updated_at"] = change.at
+    if change.to_status is OrderStatus.SENT_TO_BROKER and row.sent_at is None:
+        updates["sent_at"] = change.at
+    transition = Transition(
+        change.command_id,
+        current,
+        change.to_status,
+        change.tag,
+        change.detail if change.detail is not None else row.detail,
+        change.at,
+        broker_status=updates.get("broker_status", row.broker_status),
+    )
+    merged = dict(row._mapping) | updates
+    return _Plan(updates, Applied(_record_from_values(merged), transition))
 
 
 def _updates(row: Row[Any], change: StatusChange) -> dict[str, Any]:
@@ -594,6 +783,10 @@ def _transition(row: Row[Any]) -> Transition:
         at=row.at,
         broker_status=row.broker_status,
     )
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def _aware(value: datetime) -> datetime:
