@@ -34,6 +34,7 @@ from trader_gui.persistence.database import open_database, sqlite_url
 from trader_gui.persistence.repository import OrderRepository
 from trader_gui.settings import Settings
 from trader_gui.ui.bridge import EngineBridge
+from trader_gui.ui.gui_thread_gc import release_loop_timers
 from trader_gui.ui.main_window import MainWindow
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
 
@@ -96,6 +97,7 @@ class QtHost:
 
     def close(self) -> None:
         self.loop.close()
+        release_loop_timers(self.loop)
         qInstallMessageHandler(self._previous_handler)
 
 

@@ -133,6 +133,7 @@ def run_window(
     from PySide6.QtWidgets import QApplication
 
     from trader_gui.ui.bridge import EngineBridge
+    from trader_gui.ui.gui_thread_gc import GuiThreadCollector, release_loop_timers
     from trader_gui.ui.main_window import MainWindow
 
     reporter = ErrorReporter()
@@ -147,6 +148,8 @@ def run_window(
     except IconMissingError as error:
         log.warning("no window icon: %s", error)
     app.setQuitOnLastWindowClosed(False)  # the window ends the loop itself, after shutdown
+    collector = GuiThreadCollector()  # Qt objects in garbage die on this thread only
+    collector.start()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(reporter.loop_exception)
@@ -180,7 +183,9 @@ def run_window(
     finally:
         _cancel_leftovers(loop)
         loop.close()
+        release_loop_timers(loop)
         asyncio.set_event_loop(None)
+        collector.stop()
         reporter.uninstall()
         log.info("window closed")
         stop_file_logging(listener)

@@ -21,6 +21,7 @@ def test_an_order_through_the_intake_on_a_qasync_loop(
 ) -> None:
     import qasync
 
+    from trader_gui.ui.gui_thread_gc import release_loop_timers
     from trader_gui.ui.qt_guard import ensure_safe_refcounts
 
     ensure_safe_refcounts()
@@ -43,4 +44,5 @@ def test_an_order_through_the_intake_on_a_qasync_loop(
         assert loop.run_until_complete(scenario()) == (201, "EXECUTED")
     finally:
         loop.close()
+        release_loop_timers(loop)
         asyncio.set_event_loop(None)

@@ -21,6 +21,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 import trader_gui.credentials
+from trader_gui.ui.gui_thread_gc import GuiThreadCollector, release_loop_timers
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
 
 ensure_safe_refcounts()
@@ -41,6 +42,16 @@ def keyring_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     trader_gui.credentials.default_store.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc(qapp: QApplication) -> Iterator[GuiThreadCollector]:
+    """As in the program: cycles are collected on the window's thread only, never by an
+    engine thread that would free a window's Qt object (and its timers) there."""
+    collector = GuiThreadCollector()
+    collector.start()
+    yield collector
+    collector.stop()
+
+
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     """A qasync loop that counts as running while the test runs Qt's event processing."""
@@ -58,6 +69,7 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     # every later local event loop (pytest-qt's waits) return at once: mark it stopped instead.
     loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
     loop.close()
+    release_loop_timers(loop)  # its pending timers must not wait for another thread's gc
     asyncio.set_event_loop(None)
 
 

@@ -44,6 +44,7 @@ from trader_gui.persistence.database import sqlite_url
 from trader_gui.settings import Settings
 from trader_gui.ui.app_icon import IconMissingError, application_icon
 from trader_gui.ui.bridge import EngineBridge
+from trader_gui.ui.gui_thread_gc import GuiThreadCollector, release_loop_timers
 from trader_gui.ui.main_window import MainWindow
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
 
@@ -154,6 +155,8 @@ def _run(paths: AppPaths, steps: Steps, timeout_s: float) -> str | None:
                 f"Qt platform {app.platformName()}, folder {paths.data_dir.parent}",
                 flush=True,
             )
+        collector = GuiThreadCollector()
+        collector.start()
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(reporter.loop_exception)
@@ -165,7 +168,9 @@ def _run(paths: AppPaths, steps: Steps, timeout_s: float) -> str | None:
         finally:
             _cancel_leftovers(loop)
             loop.close()
+            release_loop_timers(loop)
             asyncio.set_event_loop(None)
+            collector.stop()
     except Exception as error:  # a failure before the loop runs (Qt cannot start)
         return _sentence(error)
     finally:
