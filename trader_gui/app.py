@@ -177,7 +177,8 @@ def run_window(
                     probe.watch_paint(starting)
                 starting.show()
                 await starting.first_paint()
-                runtime = await _start_engine(settings, paths, options, starting)
+                mark = probe.mark if probe is not None else _no_mark
+                runtime = await _start_engine(settings, paths, options, starting, mark)
                 if runtime is None:
                     return 0 if starting.close_requested else 1
                 from trader_gui.ui.bridge import EngineBridge
@@ -220,8 +221,16 @@ def _import_engine_and_window() -> None:
         importlib.import_module(name)
 
 
+def _no_mark(stage: str) -> None:
+    """Start-up stages are timed only for the start-up benchmark."""
+
+
 async def _start_engine(
-    settings: Settings, paths: AppPaths, options: LaunchOptions, starting: StartingWindow
+    settings: Settings,
+    paths: AppPaths,
+    options: LaunchOptions,
+    starting: StartingWindow,
+    mark: Callable[[str], None] = _no_mark,
 ) -> Runtime | None:
     """The engine, built while the starting window is on screen; None when it cannot start
     (the trader has been told why) or the trader closed the starting window meanwhile."""
@@ -229,10 +238,12 @@ async def _start_engine(
 
     # Module imports hold no lock the loop needs: the starting window keeps painting.
     await in_thread(_import_engine_and_window, name="trader-import")
+    mark("imported")
     if starting.close_requested:
         return None
     starting.say("Opening the order database…")
     runtime = await _build_or_log_in(settings, paths, options)
+    mark("engine_built")
     if runtime is not None and starting.close_requested:
         await runtime.stop()
         return None
