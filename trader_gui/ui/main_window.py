@@ -57,6 +57,7 @@ from trader_gui.ui.settings_dialog import (
     needs_restart,
     risk_limits_of,
 )
+from trader_gui.ui.starting_window import LAYOUT_FILE
 from trader_gui.ui.status_bar import NOTICE_MS, StatusBar
 from trader_gui.ui.tasks import TaskKeeper, in_thread
 from trader_gui.ui.theme import ThemeColors, apply_theme
@@ -65,7 +66,6 @@ from trader_gui.ui.tray import TraySink
 log = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 1
-LAYOUT_FILE = "window.ini"
 ORDERS_HEADER_KEY = "orders_tree_header"
 """The orders table's columns (order, widths, sort); the tree's, not the old table's."""
 APP_TITLE = "trader-gui"
