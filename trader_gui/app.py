@@ -144,6 +144,7 @@ def run_window(
     from PySide6.QtWidgets import QApplication
 
     from trader_gui.ui.starting_window import StartingWindow
+    from trader_gui.ui.theme import apply_theme
 
     reporter = ErrorReporter()
     reporter.install()
@@ -156,6 +157,7 @@ def run_window(
         app.setWindowIcon(application_icon())
     except IconMissingError as error:
         log.warning("no window icon: %s", error)
+    apply_theme(app, settings.theme)  # the starting window already in the trader's colours
     app.setQuitOnLastWindowClosed(False)  # the window ends the loop itself, after shutdown
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
