@@ -191,9 +191,9 @@ def run_window(
                 if probe is not None:
                     probe.watch_ready(window, bridge.ready_changed)
                 reporter.show = window.show_internal_error
-                front[0] = window
                 window.show()
-                starting.close()
+                _retire(starting)  # its backing store is megabytes: freed now, not at exit
+                front[0] = window
                 window.start()
                 try:
                     await window.shutdown_done.wait()
@@ -205,8 +205,8 @@ def run_window(
                 ticker.stop()
                 with contextlib.suppress(ValueError, TypeError):
                     signal.signal(signal.SIGINT, previous_sigint)
-                starting.close()
-                starting.deleteLater()
+                if front[0] is starting:
+                    _retire(starting)
 
         return int(loop.run_until_complete(main()))
     finally:
@@ -216,6 +216,11 @@ def run_window(
         reporter.uninstall()
         log.info("window closed")
         stop_file_logging(listener)
+
+
+def _retire(starting: StartingWindow) -> None:
+    starting.close()
+    starting.deleteLater()
 
 
 def _import_engine_and_window() -> None:
