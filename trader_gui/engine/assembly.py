@@ -64,14 +64,18 @@ def build_runtime(
     *,
     catalog: InstrumentCatalog | None = None,
     paper_state_path: Path | None = None,
+    repository: OrderRepository | None = None,
 ) -> Runtime:
+    """`repository`: the database already opened (the window opens it on a thread);
+    otherwise it is opened here. Closed here when the broker cannot be made."""
     paths.ensure()
     client_id = options.client_id or settings.client_id
     catalog = catalog or load_catalog()
     broker_name = options.broker or settings.broker
     calendar = load_bundled_calendar()
     check_hours = checks_market_hours(settings, broker_name)
-    repository = open_repository(database_url(settings, paths, options), single_instance=True)
+    if repository is None:
+        repository = open_repository(database_url(settings, paths, options), single_instance=True)
     try:
         broker = create_broker(
             BrokerOptions(
