@@ -1,6 +1,7 @@
 """Start-up: a window is on screen before the engine is imported or built, tickets wait until
 the engine is ready, the intake's and Telegram's libraries stay unloaded while they are off,
-and closing the starting window ends the start."""
+closing the starting window ends the start, and a second window on the same database is
+refused with a sentence."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 from ui_support import OPTION, TEST_SETTINGS, TerminalFactory, submit, type_ticket, wait_for
 
 from trader_gui import app
 from trader_gui.domain.enums import OrderStatus, Side
+from trader_gui.engine.assembly import open_repository
 from trader_gui.engine.launch_options import LaunchOptions
 from trader_gui.paths import AppPaths
+from trader_gui.persistence.database import sqlite_url
 from trader_gui.ui.starting_window import LAYOUT_FILE, StartingWindow
 from trader_gui.ui.startup_probe import ENVIRONMENT
 
@@ -122,3 +125,32 @@ def test_the_starting_window_takes_the_place_the_main_window_was_left_at(
 
     assert (starting.width(), starting.height()) == (620, 430)
     assert "starting" in starting.windowTitle()
+
+
+def test_a_second_window_on_the_same_database_is_refused_with_a_sentence(
+    qtbot: Any, qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    paths = AppPaths.under(tmp_path)
+    paths.ensure()
+    first = open_repository(sqlite_url(paths.database_file), single_instance=True)
+    try:
+        task = qloop.create_task(app._build_or_log_in(TEST_SETTINGS, paths, LaunchOptions()))
+
+        wait_for(qtbot, lambda: _visible_box() is not None)
+        box = _visible_box()
+        assert box is not None
+        assert box.windowTitle() == "trader-gui cannot start"
+        assert "another trader-gui" in box.text()
+        assert "is already running" in box.text()
+        box.button(QMessageBox.StandardButton.Close).click()
+        wait_for(qtbot, task.done)
+        assert task.result() is None
+    finally:
+        first.close()
+
+
+def _visible_box() -> QMessageBox | None:
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.isVisible():
+            return widget
+    return None
