@@ -1,5 +1,10 @@
 """The window's composition root: Qt application, one qasync loop, the engine, the window.
 
+Start: a starting window paints first (Qt only), then the engine and the panels are imported
+on a thread (about a second: SQLAlchemy, Alembic, the engine) while it stays responsive, then
+the engine is built (the database opened, the broker made) and the main window replaces the
+starting one; it takes tickets once recovery and the first reconcile are done.
+
 Everything runs on one asyncio loop driven by Qt (qasync). Broker calls and database commits
 already run on the engine's worker threads, so the window keeps painting while they wait.
 On close, the window stops the engine (watcher, worker threads, files) before the loop ends,
@@ -10,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import importlib
 import logging
 import logging.handlers
 import queue
@@ -19,20 +26,25 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trader_gui.engine.assembly import LaunchOptions, build_runtime
-from trader_gui.engine.runtime import Runtime
+from trader_gui.engine.launch_options import LaunchOptions
 from trader_gui.paths import AppPaths
-from trader_gui.persistence.database import CorruptDatabaseError, move_aside
 from trader_gui.settings import Settings
 from trader_gui.ui.app_icon import APP_ID, IconMissingError, application_icon
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
+
+if TYPE_CHECKING:  # imported after the first paint (see `_import_engine_and_window`)
+    from trader_gui.engine.runtime import Runtime
+    from trader_gui.persistence.database import CorruptDatabaseError
+    from trader_gui.ui.starting_window import StartingWindow
 
 log = logging.getLogger(__name__)
 
 LOG_BYTES = 5_000_000
 LOG_BACKUPS = 5
+AFTER_FIRST_PAINT = ("trader_gui.engine.assembly", "trader_gui.ui.main_window")
+"""The heavy modules, imported once the starting window is on screen."""
 
 
 def start_file_logging(paths: AppPaths) -> logging.handlers.QueueListener:
@@ -132,9 +144,9 @@ def run_window(
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from trader_gui.ui.bridge import EngineBridge
     from trader_gui.ui.gui_thread_gc import GuiThreadCollector, release_loop_timers
-    from trader_gui.ui.main_window import MainWindow
+    from trader_gui.ui.starting_window import StartingWindow
+    from trader_gui.ui.theme import apply_theme
 
     reporter = ErrorReporter()
     reporter.install()
@@ -147,6 +159,7 @@ def run_window(
         app.setWindowIcon(application_icon())
     except IconMissingError as error:
         log.warning("no window icon: %s", error)
+    apply_theme(app, settings.theme)  # the starting window already in the trader's colours
     app.setQuitOnLastWindowClosed(False)  # the window ends the loop itself, after shutdown
     collector = GuiThreadCollector()  # Qt objects in garbage die on this thread only
     collector.start()
@@ -158,26 +171,46 @@ def run_window(
     try:
 
         async def main() -> int:
-            runtime = await _build_or_log_in(settings, paths, options)
-            if runtime is None:
-                return 1
-            bridge = EngineBridge(runtime)
-            window = MainWindow(bridge, settings, paths=paths, config_path=config_path)
-            if probe is not None:
-                probe.watch(window, bridge.ready_changed)
-            reporter.show = window.show_internal_error
-            ticker, previous_sigint = _close_on_sigint(window)
-            window.show()
-            window.start()
+            starting = StartingWindow(
+                options.broker or settings.broker,
+                options.client_id or settings.client_id,
+                config_dir=paths.config_dir,
+            )
+            front: list[Any] = [starting]  # the window Ctrl+C closes
+            ticker, previous_sigint = _close_on_sigint(lambda: front[0])
             try:
-                await window.shutdown_done.wait()
+                if probe is not None:
+                    probe.watch_paint(starting)
+                starting.show()
+                await starting.first_paint()
+                mark = probe.mark if probe is not None else _no_mark
+                runtime = await _start_engine(settings, paths, options, starting, mark)
+                if runtime is None:
+                    return 0 if starting.close_requested else 1
+                from trader_gui.ui.bridge import EngineBridge
+                from trader_gui.ui.main_window import MainWindow
+
+                bridge = EngineBridge(runtime)
+                window = MainWindow(bridge, settings, paths=paths, config_path=config_path)
+                if probe is not None:
+                    probe.watch_ready(window, bridge.ready_changed)
+                reporter.show = window.show_internal_error
+                window.show()
+                _retire(starting)  # its backing store is megabytes: freed now, not at exit
+                front[0] = window
+                window.start()
+                try:
+                    await window.shutdown_done.wait()
+                finally:
+                    reporter.show = None
+                    window.deleteLater()
+                return 0
             finally:
                 ticker.stop()
                 with contextlib.suppress(ValueError, TypeError):
                     signal.signal(signal.SIGINT, previous_sigint)
-                reporter.show = None
-                window.deleteLater()
-            return 0
+                if front[0] is starting:
+                    _retire(starting)
 
         return int(loop.run_until_complete(main()))
     finally:
@@ -191,6 +224,45 @@ def run_window(
         stop_file_logging(listener)
 
 
+def _retire(starting: StartingWindow) -> None:
+    starting.close()
+    starting.deleteLater()
+
+
+def _import_engine_and_window() -> None:
+    for name in AFTER_FIRST_PAINT:
+        importlib.import_module(name)
+
+
+def _no_mark(stage: str) -> None:
+    """Start-up stages are timed only for the start-up benchmark."""
+
+
+async def _start_engine(
+    settings: Settings,
+    paths: AppPaths,
+    options: LaunchOptions,
+    starting: StartingWindow,
+    mark: Callable[[str], None] = _no_mark,
+) -> Runtime | None:
+    """The engine, built while the starting window is on screen; None when it cannot start
+    (the trader has been told why) or the trader closed the starting window meanwhile."""
+    from trader_gui.ui.tasks import in_thread
+
+    # Module imports hold no lock the loop needs: the starting window keeps painting.
+    await in_thread(_import_engine_and_window, name="trader-import")
+    mark("imported")
+    if starting.close_requested:
+        return None
+    starting.say("Opening the order database…")
+    runtime = await _build_or_log_in(settings, paths, options)
+    mark("engine_built")
+    if runtime is not None and starting.close_requested:
+        await runtime.stop()
+        return None
+    return runtime
+
+
 async def _build_or_log_in(
     settings: Settings, paths: AppPaths, options: LaunchOptions
 ) -> Runtime | None:
@@ -198,14 +270,31 @@ async def _build_or_log_in(
     login dialog first (then once more), so a first start needs no command line. None when
     it cannot start: the trader has been told why."""
     from trader_gui.brokers.broker_credentials import CredentialsUnavailableError
+    from trader_gui.engine.assembly import build_runtime, database_url, open_repository
+    from trader_gui.persistence.database import CorruptDatabaseError, move_aside
     from trader_gui.ui.login_dialog import log_in_first
-    from trader_gui.ui.tasks import TaskKeeper
+    from trader_gui.ui.tasks import TaskKeeper, in_thread
 
     tasks = TaskKeeper()
     try:
         while True:
             try:
-                return build_runtime(settings, paths, options)
+                # Opening checks the schema and the file's integrity (0.2 s with 100,000
+                # orders): on a thread, so the window keeps painting meanwhile.
+                paths.ensure()
+                repository = await in_thread(
+                    functools.partial(
+                        open_repository,
+                        database_url(settings, paths, options),
+                        single_instance=True,
+                    ),
+                    name="trader-db-open",
+                )
+                try:
+                    return build_runtime(settings, paths, options, repository=repository)
+                except BaseException:
+                    repository.close()  # the instance lock with it; closing twice is harmless
+                    raise
             except CredentialsUnavailableError as missing:
                 log.warning("%s", missing)
                 stored = await log_in_first(
@@ -271,13 +360,14 @@ async def _tell_cannot_start(sentence: str) -> None:
         box.deleteLater()
 
 
-def _close_on_sigint(window: Any) -> tuple[Any, Any]:
-    """Ctrl+C in the terminal closes the window the normal way (with its confirmation)."""
+def _close_on_sigint(front: Callable[[], Any]) -> tuple[Any, Any]:
+    """Ctrl+C in the terminal closes the window in front the normal way (the main window
+    with its confirmation; the starting window ends the start)."""
     from PySide6.QtCore import QTimer
 
     previous = signal.getsignal(signal.SIGINT)
     with contextlib.suppress(ValueError):  # not the main thread: no signal handling
-        signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.close))
+        signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, lambda: front().close()))
     ticker = QTimer()
     ticker.timeout.connect(lambda: None)  # lets Python run its signal handlers
     ticker.start(250)

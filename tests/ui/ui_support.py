@@ -82,12 +82,14 @@ class TerminalFactory:
         *,
         clock: FakeClock | None = None,
         calendar: MarketCalendar | None = None,
+        start: bool = True,
         **settings_changes: Any,
     ) -> Terminal:
         """A terminal on the real clock and no calendar (every hour open, so no test depends
         on when it runs), unless a test gives a clock and a calendar: then the engine keeps
         the market's hours and the paper broker is in session mode. A FakeClock moves the
-        engine's wall and monotonic clocks, so deadlines pass without waiting."""
+        engine's wall and monotonic clocks, so deadlines pass without waiting.
+        With `start=False` the window is shown but its engine not started."""
         paths = AppPaths.under(self.root)
         paths.ensure()
         settings = replace(TEST_SETTINGS, **settings_changes)
@@ -116,8 +118,9 @@ class TerminalFactory:
         terminal = Terminal(paths, settings, runtime, broker, bridge, window)
         self.opened.append(terminal)
         window.show()
-        window.start()
-        self.qtbot.waitUntil(lambda: bridge.is_ready, timeout=10_000)
+        if start:
+            window.start()
+            self.qtbot.waitUntil(lambda: bridge.is_ready, timeout=10_000)
         return terminal
 
     def close(self, terminal: Terminal) -> None:

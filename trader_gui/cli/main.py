@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trader_gui.cli.arguments import ArgumentError, build_parser
-from trader_gui.engine.assembly import LaunchOptions
+from trader_gui.engine.launch_options import LaunchOptions
 from trader_gui.paths import AppPaths
 from trader_gui.settings import Settings, SettingsError, load_settings
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
 from pathlib import Path
 
 from trader_gui.brokers.registry import BrokerOptions, create_broker
 from trader_gui.domain.instruments import InstrumentCatalog
-from trader_gui.engine.alert_telegram import telegram_sink_from_keyring
+from trader_gui.engine.alerts import AlertSink
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.intake_config import intake_config_from
+from trader_gui.engine.launch_options import LaunchOptions
 from trader_gui.engine.master_refresh import MasterRefresher, master_source
 from trader_gui.engine.runtime import Runtime
 from trader_gui.paths import AppPaths
@@ -19,16 +20,7 @@ from trader_gui.persistence.instrument_files import load_bundled_instruments
 from trader_gui.persistence.repository import OrderRepository
 from trader_gui.settings import Settings
 
-
-@dataclass(frozen=True, slots=True)
-class LaunchOptions:
-    """What the command line may override over the config file."""
-
-    db_url: str | None = None
-    broker: str | None = None
-    client_id: str | None = None
-    broker_url: str | None = None
-    intake_port: int | None = None
+log = logging.getLogger(__name__)
 
 
 def engine_config(settings: Settings, client_id: str) -> EngineConfig:
@@ -72,14 +64,18 @@ def build_runtime(
     *,
     catalog: InstrumentCatalog | None = None,
     paper_state_path: Path | None = None,
+    repository: OrderRepository | None = None,
 ) -> Runtime:
+    """`repository`: the database already opened (the window opens it on a thread);
+    otherwise it is opened here. Closed here when the broker cannot be made."""
     paths.ensure()
     client_id = options.client_id or settings.client_id
     catalog = catalog or load_catalog()
     broker_name = options.broker or settings.broker
     calendar = load_bundled_calendar()
     check_hours = checks_market_hours(settings, broker_name)
-    repository = open_repository(database_url(settings, paths, options), single_instance=True)
+    if repository is None:
+        repository = open_repository(database_url(settings, paths, options), single_instance=True)
     try:
         broker = create_broker(
             BrokerOptions(
@@ -97,9 +93,7 @@ def build_runtime(
     except Exception:
         repository.close()
         raise
-    telegram = telegram_sink_from_keyring(
-        settings.telegram_chat_id, base_url=settings.telegram_base_url
-    )
+    telegram = telegram_sink(settings)
     runtime = Runtime(
         alert_sinks=[telegram] if telegram is not None else [],
         intake=intake_config_from(settings, options.intake_port),
@@ -112,6 +106,18 @@ def build_runtime(
     )
     runtime.masters = master_refresher(settings, paths, runtime)
     return runtime
+
+
+def telegram_sink(settings: Settings) -> AlertSink | None:
+    """The Telegram alert sink when the settings name a chat; httpx is imported only then."""
+    if settings.telegram_chat_id is None or not str(settings.telegram_chat_id).strip():
+        log.info("Telegram alerts off: no telegram_chat_id in the settings")
+        return None
+    from trader_gui.engine.alert_telegram import telegram_sink_from_keyring
+
+    return telegram_sink_from_keyring(
+        settings.telegram_chat_id, base_url=settings.telegram_base_url
+    )
 
 
 def master_refresher(settings: Settings, paths: AppPaths, runtime: Runtime) -> MasterRefresher:

@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from trader_gui import credentials
 from trader_gui.credentials import Secret
@@ -33,9 +34,11 @@ from trader_gui.engine.intake_config import IntakeConfig
 from trader_gui.engine.intake_desk import OrderDesk
 from trader_gui.engine.intake_keys import KeyLocks
 from trader_gui.engine.intake_rate import TokenBucket
-from trader_gui.engine.intake_server import IntakeServer
 from trader_gui.engine.intake_token import delete_token, ensure_tokens, read_token, rotate_token
 from trader_gui.engine.order_engine import OrderEngine
+
+if TYPE_CHECKING:  # aiohttp is imported only when the intake is switched on
+    from trader_gui.engine.intake_server import IntakeServer
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,8 @@ class IntakeService:
         self._tokens = tokens
         await self.approvals.restore()
         await self.desk.load_today()
+        from trader_gui.engine.intake_server import IntakeServer
+
         server = IntakeServer(
             self.desk,
             self.config,

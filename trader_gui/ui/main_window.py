@@ -57,6 +57,7 @@ from trader_gui.ui.settings_dialog import (
     needs_restart,
     risk_limits_of,
 )
+from trader_gui.ui.starting_window import LAYOUT_FILE
 from trader_gui.ui.status_bar import NOTICE_MS, StatusBar
 from trader_gui.ui.tasks import TaskKeeper, in_thread
 from trader_gui.ui.theme import ThemeColors, apply_theme
@@ -65,11 +66,12 @@ from trader_gui.ui.tray import TraySink
 log = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 1
-LAYOUT_FILE = "window.ini"
 ORDERS_HEADER_KEY = "orders_tree_header"
 """The orders table's columns (order, widths, sort); the tree's, not the old table's."""
 APP_TITLE = "trader-gui"
 APPROVALS_TITLE = "Approvals"
+CHART_AT_THE_LATEST_MS = 3000
+"""The P&L chart is built once the engine is ready, or this long after the first show."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,6 +572,7 @@ class MainWindow(QMainWindow):
 
     def _ready_changed(self, ready: bool) -> None:
         if ready:
+            self._later(0, self.pnl.build_chart)
             self.status.say(f"Reconciled with {self.bridge.broker_name}: taking orders.")
 
     def show_notice(self, notice: Notice) -> None:
@@ -642,7 +645,9 @@ class MainWindow(QMainWindow):
                 # Sizes need the real window, which a window system may give a moment later.
                 for delay in (0, 250):
                     self._later(delay, self._size_default_docks)
-            self._later(50, self.pnl.build_chart)  # after the first paint
+            # The chart (pyqtgraph: half a second to import) waits until the engine takes
+            # tickets, or a few seconds when the broker keeps it from being ready.
+            self._later(CHART_AT_THE_LATEST_MS, self.pnl.build_chart)
 
     def _later(self, delay_ms: int, slot: Callable[[], None]) -> None:
         """A one-shot timer owned by the window: it dies with the window, never after it."""

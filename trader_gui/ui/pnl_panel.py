@@ -5,7 +5,7 @@ once it is passed (when ENTRY orders stop); the numbers are the risk manager's o
 (`LimitRoom`), from the same positions poll as the P&L.
 
 pyqtgraph costs about half a second to import, so the chart is built after the window's first
-paint (`build_chart`); until then the numbers above it already work.
+paint, once the engine takes tickets (`build_chart`); until then the numbers above it work.
 """
 
 from __future__ import annotations

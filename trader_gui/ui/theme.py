@@ -17,6 +17,9 @@ from trader_gui.resource_files import resource
 
 log = logging.getLogger(__name__)
 
+THEME_PROPERTY = "traderTheme"
+"""The application's property naming the theme applied to it."""
+
 THEMES = ("light", "dark")
 FONT_POINTS = 10.0
 """Set on the application font (not in the stylesheet) so column widths measured at
@@ -127,11 +130,14 @@ def stylesheet(name: str) -> str:
 
 
 def apply_theme(app: QApplication, name: str) -> ThemeColors:
-    """Fusion style, a palette that matches (for what a stylesheet does not reach), the QSS."""
+    """Fusion style, a palette that matches (for what a stylesheet does not reach), the QSS.
+    Once per theme: applying it again would re-polish every widget for nothing."""
     if name not in THEMES:
         log.warning("unknown theme %r: using light", name)
         name = "light"
     theme = colors(name)
+    if app.property(THEME_PROPERTY) == name:
+        return theme
     app.setStyle("Fusion")
     font = app.font()
     if font.pointSizeF() != FONT_POINTS:
@@ -160,4 +166,5 @@ def apply_theme(app: QApplication, name: str) -> ThemeColors:
     )
     app.setPalette(palette)
     app.setStyleSheet(stylesheet(name))
+    app.setProperty(THEME_PROPERTY, name)
     return theme
