@@ -278,37 +278,43 @@ async def test_a_poll_that_cannot_write_says_the_database_is_failing_not_the_bro
     assert paper_book_tags(runtime).count(resting.command_id) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a poll whose writes fail half-way keeps the rows written before the failure but "
-    "tells the window nothing about them (RELIABILITY.md, still open)",
-)
 async def test_every_row_a_half_written_poll_changed_reaches_the_window(
     rig: Rig, clock: Clock
 ) -> None:
+    """The fill is committed, then the disk fills before the lost order can be failed: the
+    window still hears of the fill, and the lost order is failed once the disk is back."""
     runtime, disk = await _started_with_fault(rig)
-    limit = Decimal("900.00")
-    resting = [
-        await runtime.engine.submit(ticket(order_type="LIMIT", price=limit, strategy=name))
-        for name in ("a", "b")
-    ]
-    _paper(runtime).set_price(Exchange.NSE, "SBIN", Decimal("899.00"))  # both fill
-    clock.advance(5)
-    disk.full(after_writes=2)  # the first row and its transition are written, then full
+    _paper(runtime).faults.inject(PaperFault.ERROR_BEFORE_ACCEPT)
+    lost = await runtime.engine.submit(ticket(strategy="lost"))
+    filled = await runtime.engine.submit(
+        ticket(order_type="LIMIT", price=Decimal("900.00"), strategy="filled")
+    )
+    await runtime.watcher.poll_once()  # the lost order is missing from the book from now on
+    _paper(runtime).set_price(Exchange.NSE, "SBIN", Decimal("899.00"))
+    clock.advance(GRACE_S + 1)
+    disk.full(after_writes=2)  # the fill's row and its transition, then the disk is full
     first = len(rig.events)
 
     failed = await runtime.watcher.poll_once()
+    told_while_failing = _told(rig.events[first:])
     disk.recover()
     clock.advance(1)
+    recovered_at = len(rig.events)
     await runtime.watcher.poll_once()
 
+    assert lost.status is OrderStatus.SENT_TO_BROKER
     assert not failed.ok
-    told = {
-        e.record.command_id: e.record.status
-        for e in rig.events[first:]
-        if isinstance(e, OrderUpdated)
-    }
-    assert told == {order.command_id: OrderStatus.EXECUTED for order in resting}
+    assert failed.error.startswith("database: ")
+    assert told_while_failing == {filled.command_id: OrderStatus.EXECUTED}
+    assert _told(rig.events[recovered_at:]) == {lost.command_id: OrderStatus.FAILED}
+    final = runtime.repository.get(lost.command_id)
+    assert final is not None
+    assert final.tag is Tag.NOT_FOUND_AT_BROKER
+
+
+def _told(events: list[object]) -> dict[str, OrderStatus]:
+    """What the window heard: each order's latest status among these events."""
+    return {e.record.command_id: e.record.status for e in events if isinstance(e, OrderUpdated)}
 
 
 # ---- the clock ---------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from trader_gui.persistence.repository import (
     Applied,
     OpenOrderState,
     OrderRepository,
+    PartlyWritten,
     StatusChange,
 )
 
@@ -92,15 +93,42 @@ class Reconciler:
         self, book: Sequence[BrokerOrder], now: datetime, in_flight: frozenset[str]
     ) -> ReconcileResult:
         """Read the open rows' compared fields once, compare each with the book in memory,
-        then read in full and write only the rows that differ: the writes in one commit."""
+        then read in full and write only the rows that differ: the writes in one commit.
+
+        A write that fails after others were committed raises PartlyWritten with every
+        change written so far, so the window hears of each row that did change."""
         if self._known_broker_ids is None:
             self._known_broker_ids = self.repository.broker_order_ids(self.client_id)
+        applied: list[Applied] = []
+        try:
+            unrecognised = self._reconcile(book, now, in_flight, applied)
+        except PartlyWritten as partial:
+            applied.extend(partial.applied)
+            raise PartlyWritten(applied, partial.error) from partial.error
+        except Exception as error:
+            if not applied:
+                raise
+            raise PartlyWritten(applied, error) from error
+        finally:
+            for item in applied:
+                if item.record.broker_order_id:
+                    self._known_broker_ids.add(item.record.broker_order_id)
+        return ReconcileResult(applied, unrecognised)
+
+    def _reconcile(
+        self,
+        book: Sequence[BrokerOrder],
+        now: datetime,
+        in_flight: frozenset[str],
+        applied: list[Applied],
+    ) -> list[BrokerOrder]:
+        """The pass itself: each change committed is appended to `applied` as it is made."""
+        assert self._known_broker_ids is not None
         open_rows = self.repository.open_compared(self.client_id)
         by_broker_id = {row[_BROKER_ID]: row for row in open_rows if row[_BROKER_ID]}
         by_command_id = {row[_COMMAND_ID]: row for row in open_rows}
         seen: set[str] = set()
         stale: dict[str, BrokerOrder] = {}
-        applied: list[Applied] = []
         unrecognised: list[BrokerOrder] = []
         for order in book:
             row = by_broker_id.get(order.broker_order_id)
@@ -140,10 +168,7 @@ class Reconciler:
                 result = self._judge_missing(states[command_id], now)
                 if result is not None:
                     applied.append(result)
-        for item in applied:
-            if item.record.broker_order_id:
-                self._known_broker_ids.add(item.record.broker_order_id)
-        return ReconcileResult(applied, unrecognised)
+        return unrecognised
 
     def _change_for(
         self, row: OpenOrderState, order: BrokerOrder, now: datetime
@@ -400,12 +425,14 @@ class Watcher:
         timeout = engine.config.broker_timeout_s
         await self._refresh_kill_switch()
         book = await engine.workers.broker(timeout, engine.broker.order_book)
-        result = await engine.workers.db(
-            self.reconciler.reconcile, book, self.clock(), engine.in_flight()
-        )
-        for applied in result.applied:
-            engine.events.emit(OrderUpdated(applied.record, applied.transition))
-            self._alert_if_exit_failed(applied)
+        try:
+            result = await engine.workers.db(
+                self.reconciler.reconcile, book, self.clock(), engine.in_flight()
+            )
+        except PartlyWritten as partial:
+            self._tell(partial.applied)  # written before the failure: the window sees them
+            raise partial.error from None
+        self._tell(result.applied)
         for order in result.unrecognised:
             if order.status_text not in self._warned_words:
                 self._warned_words.add(order.status_text)
@@ -491,6 +518,11 @@ class Watcher:
         else:
             log.warning("risk: %s", event.sentence)
             engine.events.emit(Notice(Level.WARNING, event.sentence))
+
+    def _tell(self, applied: Sequence[Applied]) -> None:
+        for item in applied:
+            self.engine.events.emit(OrderUpdated(item.record, item.transition))
+            self._alert_if_exit_failed(item)
 
     def _alert_if_exit_failed(self, applied: Applied) -> None:
         record = applied.record

@@ -172,6 +172,16 @@ class Applied:
     transition: Transition
 
 
+class PartlyWritten(Exception):
+    """A batch failed after some of its changes were committed: `applied` holds those, in
+    order, and `error` what stopped the rest."""
+
+    def __init__(self, applied: list[Applied], error: Exception) -> None:
+        super().__init__(str(error))
+        self.applied = applied
+        self.error = error
+
+
 class OrderRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -301,7 +311,8 @@ class OrderRepository:
         The rows are read in batches, the updates sent as one executemany per set of changed
         columns and the transition rows as one. If anything fails, that transaction is rolled
         back whole and the changes are applied again one commit each, as single `apply`
-        calls would leave them: those before the failing one written, the error raised.
+        calls would leave them: those before the failing one written, and PartlyWritten
+        raised with them, so the caller can still tell the window what did change.
         Nothing is returned before its commit.
         """
         if not changes:
@@ -313,8 +324,20 @@ class OrderRepository:
             if self._pinned() is not None:
                 raise  # the caller's transaction decides
             log.warning("%d changes rolled back (%s): applied one by one", len(changes), error)
-            results = [self.apply(change) for change in changes]
+            return self._apply_each(changes)
         return [result for result in results if result is not None]
+
+    def _apply_each(self, changes: Sequence[StatusChange]) -> list[Applied]:
+        """One commit per change; a failure says which changes were written before it."""
+        written: list[Applied] = []
+        for change in changes:
+            try:
+                result = self.apply(change)
+            except Exception as failure:
+                raise PartlyWritten(written, failure) from failure
+            if result is not None:
+                written.append(result)
+        return written
 
     def _apply_batch(
         self, connection: Connection, changes: Sequence[StatusChange]
