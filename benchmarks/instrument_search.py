@@ -53,6 +53,7 @@ from trader_gui.persistence.instrument_masters import (
     merge_masters,
     refresh_catalog,
 )
+from trader_gui.persistence.master_kite import KITE_COLUMNS
 
 INDICES: tuple[tuple[str, int, int, int], ...] = (
     # underlying, lot, spot, strike step
@@ -256,22 +257,7 @@ def write_kite_master(instruments: list[Instrument], folder: Path) -> Path:
     path = folder / "instruments.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "instrument_token",
-                "exchange_token",
-                "tradingsymbol",
-                "name",
-                "last_price",
-                "expiry",
-                "strike",
-                "tick_size",
-                "lot_size",
-                "instrument_type",
-                "segment",
-                "exchange",
-            ]
-        )
+        writer.writerow(KITE_COLUMNS)
         for i in instruments:
             segment = i.exchange.value if i.kind is InstrumentKind.EQ else f"{i.exchange}-OPT"
             writer.writerow(

@@ -66,6 +66,7 @@ from trader_gui.brokers.kite_translate import (
 )
 from trader_gui.domain.enums import Exchange, OrderType
 from trader_gui.domain.instruments import InstrumentCatalog
+from trader_gui.persistence.master_kite import KITE_COLUMNS
 
 __all__ = ["DEFAULT_ROOT", "DEFAULT_TIMEOUT_S", "KiteBroker"]
 
@@ -80,21 +81,6 @@ ORDERS_PER_SECOND = 10
 QUOTES_PER_SECOND = 1
 READS_PER_SECOND = 10
 SESSION_ENDED = f"Kite session ended: {LOGIN_AGAIN}"
-INSTRUMENT_COLUMNS = (
-    "instrument_token",
-    "exchange_token",
-    "tradingsymbol",
-    "name",
-    "last_price",
-    "expiry",
-    "strike",
-    "tick_size",
-    "lot_size",
-    "instrument_type",
-    "segment",
-    "exchange",
-)
-"""Kite's instruments CSV, in the order Kite writes it."""
 
 
 class _Kind(Enum):
@@ -338,11 +324,11 @@ class KiteBroker:
             raise BrokerUnavailable("Kite's instruments reply is not a list of instruments.")
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(INSTRUMENT_COLUMNS)
+        writer.writerow(KITE_COLUMNS)
         for row in rows:
             if isinstance(row, dict):
                 writer.writerow(
-                    ["" if row.get(name) is None else row[name] for name in INSTRUMENT_COLUMNS]
+                    ["" if row.get(name) is None else row[name] for name in KITE_COLUMNS]
                 )
         return out.getvalue()
 

@@ -50,23 +50,22 @@ from trader_gui.persistence.master_common import (
     tidy_tick,
 )
 
-COLUMNS: Mapping[str, tuple[str, ...]] = {
-    name: (name,)
-    for name in (
-        "instrument_token",
-        "exchange_token",
-        "tradingsymbol",
-        "name",
-        "last_price",
-        "expiry",
-        "strike",
-        "tick_size",
-        "lot_size",
-        "instrument_type",
-        "segment",
-        "exchange",
-    )
-}
+KITE_COLUMNS = (
+    "instrument_token",
+    "exchange_token",
+    "tradingsymbol",
+    "name",
+    "last_price",
+    "expiry",
+    "strike",
+    "tick_size",
+    "lot_size",
+    "instrument_type",
+    "segment",
+    "exchange",
+)
+"""Kite's instruments CSV, in the order Kite writes it."""
+COLUMNS: Mapping[str, tuple[str, ...]] = {name: (name,) for name in KITE_COLUMNS}
 REQUIRED = tuple(name for name in COLUMNS if name != "last_price")
 
 NSE_SERIES_RANK: Mapping[str, int] = {"EQ": 0, "BE": 1}
