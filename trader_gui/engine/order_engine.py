@@ -119,6 +119,9 @@ class OrderEngine:
         )
         self._account_locks: dict[str, asyncio.Lock] = {}
         self._lock_waiters: dict[str, int] = {}
+        self._on_the_way: dict[str, int] = {}
+        """Orders of each account in step 1 (or fetching a quote) on the long way to the
+        account's lock: while any is, a later order does not go at once, ahead of it."""
         self._queue_shown: dict[str, int] = {}
         self._in_flight: set[str] = set()
         self._accepting = False
@@ -213,11 +216,16 @@ class OrderEngine:
     async def _submit(self, command: OrderCommand) -> OrderRecord:
         if self._nothing_waits(command):
             return await self._submit_at_once(command)
-        registered = await self._write_create(command)
-        if registered is None:  # same command_id again: it reaches the broker once
-            return await self._first_answer(command)
-        last_price = await self._last_price_for_checks(command)
         client_id = command.client_id
+        self._on_the_way[client_id] = self._on_the_way.get(client_id, 0) + 1
+        try:
+            registered = await self._write_create(command)
+            if registered is None:  # same command_id again: it reaches the broker once
+                return await self._first_answer(command)
+            last_price = await self._last_price_for_checks(command)
+        finally:
+            self._on_the_way[client_id] -= 1
+        # no await from here to the lock's queue: a later order sees this one waiting
         self._lock_waiters[client_id] = self._lock_waiters.get(client_id, 0) + 1
         async with self._account_lock(client_id):
             self._lock_waiters[client_id] -= 1
@@ -256,6 +264,7 @@ class OrderEngine:
         return (
             not self._account_lock(client_id).locked()
             and not self._lock_waiters.get(client_id)
+            and not self._on_the_way.get(client_id)
             and self.throttle.free(client_id)
             and not self._needs_quote(command)
         )
