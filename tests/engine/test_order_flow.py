@@ -9,6 +9,7 @@ import pytest
 from engine_support import broker_orders_with_tag, statuses, ticket
 
 from trader_gui.domain.enums import OrderStatus, OrderType, Tag
+from trader_gui.engine.events import OrderUpdated
 from trader_gui.engine.runtime import Runtime
 
 pytestmark = pytest.mark.asyncio
@@ -191,3 +192,24 @@ async def test_preview_says_how_a_protected_market_order_goes_out(runtime: Runti
 
     assert said == "MARKET BUY goes out as LIMIT 812.10 (last 808.05 + 0.5%)"
     assert limit is None
+
+
+async def test_the_window_hears_every_transition_in_order_alone_or_behind_another(
+    runtime: Runtime,
+) -> None:
+    """The first order finds nothing to wait for (steps 1-3 in one trip), the second waits
+    for the account's lock behind it (step 1 on its own first): the same trail and events."""
+    heard: list[OrderUpdated] = []
+    runtime.events.subscribe(
+        lambda event: heard.append(event) if isinstance(event, OrderUpdated) else None
+    )
+    first, second = ticket(strategy="s1"), ticket(strategy="s2")
+
+    await asyncio.gather(runtime.engine.submit(first), runtime.engine.submit(second))
+
+    for order in (first, second):
+        trail = [e.transition for e in heard if e.record.command_id == order.command_id]
+        assert trail == runtime.repository.transitions(order.command_id)
+        assert statuses(runtime, order.command_id) == [CREATED, SENT, DETAIL]
+        assert [t.broker_status for t in trail][-1] == "ACCEPTED"
+        assert broker_orders_with_tag(runtime, order.command_id) == 1

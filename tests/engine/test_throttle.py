@@ -89,3 +89,21 @@ async def test_engine_holds_a_burst_to_the_rate_in_order_and_drops_nothing(harne
     queued = [e.count for e in harness.events if isinstance(e, OrdersQueued)]
     assert max(queued) > 1
     assert queued[-1] == 0
+
+
+async def test_free_says_whether_an_order_would_wait() -> None:
+    time = ControlledTime()
+    throttle = OrderThrottle(2, 1.0, monotonic=time, sleep=time.sleep)
+
+    free_before = [throttle.free("A")]
+    for _ in range(2):
+        await throttle.wait_for_slot("A")
+        throttle.take("A")
+        free_before.append(throttle.free("A"))
+    other_account = throttle.free("B")
+    time.now += 1.0
+
+    assert free_before == [True, True, False]
+    assert other_account
+    assert throttle.free("A")
+    assert OrderThrottle(None).free("A")

@@ -131,6 +131,68 @@ def test_apply_refuses_illegal_stale_and_empty_changes(repo: OrderRepository) ->
     assert len(repo.transitions(order.command_id)) == 2
 
 
+def test_advance_moves_an_order_only_from_the_status_expected(repo: OrderRepository) -> None:
+    order = ticket()
+    repo.create(order, AT)
+    later = AT + timedelta(seconds=1)
+
+    marked = repo.advance(
+        StatusChange(
+            order.command_id,
+            OrderStatus.SENT_TO_BROKER,
+            AT,
+            detail="Sending.",
+            amo=True,
+            expect_from=OrderStatus.CREATED,
+        )
+    )
+    again = repo.advance(
+        StatusChange(
+            order.command_id, OrderStatus.SENT_TO_BROKER, later, expect_from=OrderStatus.CREATED
+        )
+    )
+    accepted = repo.advance(
+        StatusChange(
+            order.command_id,
+            OrderStatus.SENT_TO_BROKER,
+            later,
+            detail="Accepted as order 26112500000001.",
+            broker_order_id="26112500000001",
+            broker_status="ACCEPTED",
+            expect_from=OrderStatus.SENT_TO_BROKER,
+        )
+    )
+    unknown = repo.advance(
+        StatusChange("NOSUCHORDER", OrderStatus.FAILED, AT, expect_from=OrderStatus.CREATED)
+    )
+
+    assert marked is not None
+    assert accepted is not None
+    assert (again, unknown) == (None, None)
+    assert (marked.record.status, marked.record.amo, marked.record.sent_at) == (
+        OrderStatus.SENT_TO_BROKER,
+        True,
+        AT,
+    )
+    stored = repo.get(order.command_id)
+    assert stored == accepted.record
+    assert (stored.broker_order_id, stored.broker_status, stored.sent_at) == (
+        "26112500000001",
+        "ACCEPTED",
+        AT,  # stamped by the first change to SENT_TO_BROKER only
+    )
+    assert stored.updated_at == later
+    assert repo.transitions(order.command_id) == [
+        repo.transitions(order.command_id)[0],
+        marked.transition,
+        accepted.transition,
+    ]
+    assert (accepted.transition.from_status, accepted.transition.broker_status) == (
+        OrderStatus.SENT_TO_BROKER,
+        "ACCEPTED",
+    )
+
+
 def test_apply_all_writes_each_change_as_apply_would_in_one_commit(
     repo: OrderRepository,
 ) -> None:
@@ -213,6 +275,23 @@ def test_a_transaction_sees_its_own_writes_and_leaves_nothing_when_it_raises(
     assert repo.get(kept.command_id) is not None
     assert repo.get(lost.command_id) is None
     assert repo.transitions(lost.command_id) == []
+
+
+def test_a_savepoint_inside_a_transaction_rolls_back_only_itself(repo: OrderRepository) -> None:
+    kept, lost = ticket(), ticket(strategy="s2")
+
+    def failing_checks() -> None:
+        with repo.transaction(savepoint=True):
+            repo.create(lost, AT)
+            raise RuntimeError("the checks failed")
+
+    with repo.transaction():
+        repo.create(kept, AT)
+        with pytest.raises(RuntimeError):
+            failing_checks()
+
+    assert repo.get(kept.command_id) is not None
+    assert repo.get(lost.command_id) is None
 
 
 def test_money_is_exact_and_times_come_back_aware_utc(repo: OrderRepository) -> None:

@@ -15,6 +15,7 @@ command_id travels as the broker's client tag, so the watcher finds and links it
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -50,7 +51,7 @@ from trader_gui.engine.events import (
 from trader_gui.engine.market_hours import MarketHours, SessionNote
 from trader_gui.engine.risk import RiskManager
 from trader_gui.engine.throttle import OrderThrottle
-from trader_gui.engine.workers import Workers
+from trader_gui.engine.workers import Placed, Workers
 from trader_gui.persistence.repository import Applied, OrderRepository, StatusChange
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,17 @@ class OrderNotSentError(Exception):
 
 class EngineClosedError(Exception):
     """The engine is shutting down and takes no new orders."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Marked:
+    """Steps 1 to 3 in one trip: what was registered, the block or the mark, or the error
+    that stopped the checks after CREATED was committed."""
+
+    created: Applied | None
+    block: Block | None = None
+    applied: Applied | None = None
+    error: SQLAlchemyError | None = None
 
 
 class OrderEngine:
@@ -107,6 +119,9 @@ class OrderEngine:
         )
         self._account_locks: dict[str, asyncio.Lock] = {}
         self._lock_waiters: dict[str, int] = {}
+        self._on_the_way: dict[str, int] = {}
+        """Orders of each account in step 1 (or fetching a quote) on the long way to the
+        account's lock: while any is, a later order does not go at once, ahead of it."""
         self._queue_shown: dict[str, int] = {}
         self._in_flight: set[str] = set()
         self._accepting = False
@@ -199,15 +214,18 @@ class OrderEngine:
                 self._idle.set()
 
     async def _submit(self, command: OrderCommand) -> OrderRecord:
-        registered = await self._write_create(command)
-        if registered is None:  # same command_id again: it reaches the broker once
-            existing = await self.workers.db(self.repository.get, command.command_id)
-            if existing is None:
-                raise RuntimeError(f"order {command.command_id} vanished after registering")
-            log.info("order %s submitted again: answered with the first", command.command_id)
-            return existing
-        last_price = await self._last_price_for_checks(command)
+        if self._nothing_waits(command):
+            return await self._submit_at_once(command)
         client_id = command.client_id
+        self._on_the_way[client_id] = self._on_the_way.get(client_id, 0) + 1
+        try:
+            registered = await self._write_create(command)
+            if registered is None:  # same command_id again: it reaches the broker once
+                return await self._first_answer(command)
+            last_price = await self._last_price_for_checks(command)
+        finally:
+            self._on_the_way[client_id] -= 1
+        # no await from here to the lock's queue: a later order sees this one waiting
         self._lock_waiters[client_id] = self._lock_waiters.get(client_id, 0) + 1
         async with self._account_lock(client_id):
             self._lock_waiters[client_id] -= 1
@@ -217,14 +235,64 @@ class OrderEngine:
             if self._queue_shown.get(client_id):
                 self._report_queue(client_id, self._lock_waiters.get(client_id, 0))
             block, applied = await self.workers.write(self._check_and_mark, command, last_price)
-            if applied is not None:
-                self.events.emit(OrderUpdated(applied.record, applied.transition))
-            if block is not None:
-                log.info("order %s blocked: %s %s", command.command_id, block.tag, block.detail)
-            if block is not None or applied is None:
-                return applied.record if applied else await self._current(command.command_id)
-            self.throttle.take(client_id)
-            self._in_flight.add(command.command_id)
+            stopped = await self._after_mark(command, block, applied)
+        if stopped is not None:
+            return stopped
+        return await self._send_marked(command, applied)
+
+    async def _submit_at_once(self, command: OrderCommand) -> OrderRecord:
+        """Steps 1 to 3 in one trip to the database thread, when nothing has to wait: no
+        quote to fetch, the account's lock free, a throttle slot free. CREATED is committed
+        first (`_register_check_and_mark`), so the order is recorded before the checks and
+        stays recorded if they cannot be written; the loop is woken once instead of twice."""
+        client_id = command.client_id
+        async with self._account_lock(client_id):
+            await self.throttle.wait_for_slot(client_id)  # free: returns at once
+            marked = await self.workers.write(self._register_check_and_mark, command, self.clock())
+            if marked.created is None:  # same command_id again: it reaches the broker once
+                return await self._first_answer(command)
+            self.events.emit(OrderUpdated(marked.created.record, marked.created.transition))
+            if marked.error is not None:
+                raise marked.error
+            stopped = await self._after_mark(command, marked.block, marked.applied)
+        if stopped is not None:
+            return stopped
+        return await self._send_marked(command, marked.applied)
+
+    def _nothing_waits(self, command: OrderCommand) -> bool:
+        client_id = command.client_id
+        return (
+            not self._account_lock(client_id).locked()
+            and not self._lock_waiters.get(client_id)
+            and not self._on_the_way.get(client_id)
+            and self.throttle.free(client_id)
+            and not self._needs_quote(command)
+        )
+
+    async def _first_answer(self, command: OrderCommand) -> OrderRecord:
+        existing = await self.workers.db(self.repository.get, command.command_id)
+        if existing is None:
+            raise RuntimeError(f"order {command.command_id} vanished after registering")
+        log.info("order %s submitted again: answered with the first", command.command_id)
+        return existing
+
+    async def _after_mark(
+        self, command: OrderCommand, block: Block | None, applied: Applied | None
+    ) -> OrderRecord | None:
+        """Under the account's lock, after steps 2 and 3: the row to return when the order
+        stops here, None when it goes to the broker (its throttle slot taken)."""
+        if applied is not None:
+            self.events.emit(OrderUpdated(applied.record, applied.transition))
+        if block is not None:
+            log.info("order %s blocked: %s %s", command.command_id, block.tag, block.detail)
+        if block is not None or applied is None:
+            return applied.record if applied else await self._current(command.command_id)
+        self.throttle.take(command.client_id)
+        self._in_flight.add(command.command_id)
+        return None
+
+    async def _send_marked(self, command: OrderCommand, applied: Applied | None) -> OrderRecord:
+        assert applied is not None
         try:
             return await self._send(command, amo=applied.record.amo)
         finally:
@@ -251,6 +319,21 @@ class OrderEngine:
         with self.repository.transaction():
             return self._check_and_mark_in(command, last_price)
 
+    def _register_check_and_mark(self, command: OrderCommand, at: datetime) -> _Marked:
+        """Steps 1, 2 and 3 on the database thread, in two transactions: CREATED committed
+        (step 1, as `_write_create`), then the checks and the mark as `_check_and_mark`. Both
+        commits happen before the loop acts on either. Inside a group commit the second runs
+        in a savepoint, so its failure leaves CREATED written, as it would be alone."""
+        created = self.repository.create(command, at)
+        if created is None:
+            return _Marked(None)
+        try:
+            with self.repository.transaction(savepoint=True):
+                block, applied = self._check_and_mark_in(command, None)
+        except SQLAlchemyError as error:
+            return _Marked(created, error=error)
+        return _Marked(created, block, applied)
+
     def _check_and_mark_in(
         self, command: OrderCommand, last_price: Decimal | None
     ) -> tuple[Block | None, Applied | None]:
@@ -275,7 +358,7 @@ class OrderEngine:
                 amo=amo,
                 expect_from=OrderStatus.CREATED,
             )
-        return block, self.repository.apply(change)
+        return block, self.repository.advance(change)
 
     async def preview(self, command: OrderCommand) -> str | None:
         """How the broker will really send this order (a protected MARKET goes as a LIMIT at
@@ -305,24 +388,44 @@ class OrderEngine:
     async def _last_price_for_checks(self, command: OrderCommand) -> Decimal | None:
         """A quote only when a check needs one: risk value/fat-finger, or an F&O LIMIT price
         the exchange's band applies to."""
-        band_applies = command.exchange.is_derivatives and command.order_type is OrderType.LIMIT
-        if not (band_applies or self.risk.needs_market_price(command)):
+        if not self._needs_quote(command):
             return None
         return await self.last_price(command.exchange, command.symbol)
 
+    def _needs_quote(self, command: OrderCommand) -> bool:
+        band_applies = command.exchange.is_derivatives and command.order_type is OrderType.LIMIT
+        return band_applies or self.risk.needs_market_price(command)
+
     async def _send(self, command: OrderCommand, *, amo: bool = False) -> OrderRecord:
-        """Steps 4 and 5."""
+        """Steps 4 and 5. The broker's plain answer (accepted, rejected) is written from the
+        broker thread straight on the database thread (`Workers.place_then_write`); the rest
+        (no answer, an expired session, an adapter's bug) comes back here."""
         request = replace(_request_for(command), amo=amo)
         try:
-            broker_order_id = await self._place_with_relogin(request)
-        except BrokerRejected as error:
-            return await self._finish(
-                command,
-                OrderStatus.FAILED,
-                tag=Tag.BROKER_REJECTED,
-                detail=error.message,
-                broker_status="REJECTED",
+            placed = await self.workers.place_then_write(
+                self.config.broker_timeout_s,
+                functools.partial(self.broker.place_order, request),
+                functools.partial(self._step_5_for, command, amo),
+                self.repository.advance,
             )
+        except Exception as error:  # no answer in time, or the broker threads are shut
+            placed = Placed((False, error), None, None, None)
+        if placed.planned is not None:
+            if isinstance(placed.error, SQLAlchemyError):
+                return self._unrecorded_step_5(command, placed.planned, placed.error)
+            if placed.error is not None:
+                raise placed.error
+            return await self._finished(command, placed.planned, placed.written)
+        ok, answer = placed.answer
+        try:
+            if ok:
+                broker_order_id = str(answer)
+            elif isinstance(answer, SessionExpired):
+                broker_order_id = await self._place_after_relogin(request, answer)
+            else:
+                raise answer
+        except BrokerRejected as error:
+            return await self._finish(command, self._rejected(command, error))
         except (BrokerUnavailable, TimeoutError) as error:
             reason = (
                 error.message
@@ -333,7 +436,21 @@ class OrderEngine:
         except Exception as error:  # an adapter bug must not lose the order either
             log.exception("place_order for %s failed unexpectedly", command.command_id)
             return await self._unknown(command, f"unexpected error: {error}")
-        return await self._finish(
+        return await self._finish(command, self._accepted(command, amo, broker_order_id))
+
+    def _step_5_for(
+        self, command: OrderCommand, amo: bool, ok: bool, answer: object
+    ) -> StatusChange | None:
+        """On the broker thread: the change the broker's answer makes, when it needs nothing
+        more than a write (accepted, or rejected); None hands the answer back to the loop."""
+        if ok:
+            return self._accepted(command, amo, str(answer))
+        if isinstance(answer, BrokerRejected):
+            return self._rejected(command, answer)
+        return None
+
+    def _accepted(self, command: OrderCommand, amo: bool, broker_order_id: str) -> StatusChange:
+        return self._step_5_change(
             command,
             OrderStatus.SENT_TO_BROKER,
             detail=f"Accepted by {self.broker.name} as {'AMO ' if amo else ''}order "
@@ -342,34 +459,41 @@ class OrderEngine:
             broker_status="ACCEPTED",
         )
 
-    async def _place_with_relogin(self, request: PlaceOrderRequest) -> str:
-        """Place; on an expired session log in again, look for the tag, and place only if absent."""
+    def _rejected(self, command: OrderCommand, error: BrokerRejected) -> StatusChange:
+        return self._step_5_change(
+            command,
+            OrderStatus.FAILED,
+            tag=Tag.BROKER_REJECTED,
+            detail=error.message,
+            broker_status="REJECTED",
+        )
+
+    async def _place_after_relogin(
+        self, request: PlaceOrderRequest, expired: SessionExpired
+    ) -> str:
+        """The session expired while placing: log in again, look for the tag, and place only
+        if it is absent."""
         timeout = self.config.broker_timeout_s
+        log.warning("session expired while placing %s: logging in again", request.tag)
+        self.events.emit(
+            Notice(Level.WARNING, f"Broker session expired ({expired.message}): logging in again.")
+        )
         try:
+            await self.workers.broker(timeout, self.broker.login)
+        except BrokerError as error:
+            raise BrokerRejected(
+                f"Not sent: the broker session expired and logging in again failed: {error.message}"
+            ) from error
+        try:
+            found = await self._find_by_tag(request.tag)
+            if found is not None:
+                return found
             return await self.workers.broker(timeout, self.broker.place_order, request)
-        except SessionExpired as expired:
-            log.warning("session expired while placing %s: logging in again", request.tag)
-            self.events.emit(
-                Notice(
-                    Level.WARNING, f"Broker session expired ({expired.message}): logging in again."
-                )
-            )
-            try:
-                await self.workers.broker(timeout, self.broker.login)
-            except BrokerError as error:
-                raise BrokerRejected(
-                    f"Not sent: the broker session expired and logging in again failed: {error.message}"
-                ) from error
-            try:
-                found = await self._find_by_tag(request.tag)
-                if found is not None:
-                    return found
-                return await self.workers.broker(timeout, self.broker.place_order, request)
-            except SessionExpired as again:  # the broker refused the call: nothing was placed
-                raise BrokerRejected(
-                    "Not sent: the broker session expired again right after logging in: "
-                    f"{again.message}"
-                ) from again
+        except SessionExpired as again:  # the broker refused the call: nothing was placed
+            raise BrokerRejected(
+                "Not sent: the broker session expired again right after logging in: "
+                f"{again.message}"
+            ) from again
 
     async def _find_by_tag(self, tag: str) -> str | None:
         book = await self.workers.broker(self.config.broker_timeout_s, self.broker.order_book)
@@ -389,12 +513,15 @@ class OrderEngine:
         )
         return await self._finish(
             command,
-            OrderStatus.SENT_TO_BROKER,
-            detail=f"Outcome unknown: {reason}. Looking for it at the broker by its tag.",
-            broker_status=UNKNOWN_OUTCOME,
+            self._step_5_change(
+                command,
+                OrderStatus.SENT_TO_BROKER,
+                detail=f"Outcome unknown: {reason}. Looking for it at the broker by its tag.",
+                broker_status=UNKNOWN_OUTCOME,
+            ),
         )
 
-    async def _finish(
+    def _step_5_change(
         self,
         command: OrderCommand,
         status: OrderStatus,
@@ -403,7 +530,7 @@ class OrderEngine:
         tag: Tag | None = None,
         broker_order_id: str | None = None,
         broker_status: str | None = None,
-    ) -> OrderRecord:
+    ) -> StatusChange:
         change = StatusChange(
             command.command_id,
             status,
@@ -415,18 +542,28 @@ class OrderEngine:
         )
         if broker_order_id is not None:
             change = replace(change, broker_order_id=broker_order_id)
+        return change
+
+    async def _finish(self, command: OrderCommand, change: StatusChange) -> OrderRecord:
         try:
-            applied = await self._write(change)
+            applied = await self.workers.write(self.repository.advance, change)
         except SQLAlchemyError as error:
             return self._unrecorded_step_5(command, change, error)
+        return await self._finished(command, change, applied)
+
+    async def _finished(
+        self, command: OrderCommand, change: StatusChange, applied: Applied | None
+    ) -> OrderRecord:
+        """Step 5 committed: the window told, and an EXIT that failed said aloud."""
         if applied is None:  # the watcher got there first (e.g. already EXECUTED)
             return await self._current(command.command_id)
-        if status is OrderStatus.FAILED and not command.is_entry:
+        self.events.emit(OrderUpdated(applied.record, applied.transition))
+        if change.to_status is OrderStatus.FAILED and not command.is_entry:
             self.events.emit(
                 Notice(
                     Level.ERROR,
-                    f"EXIT order {command.command_id} for {command.symbol} FAILED: {detail} "
-                    "Your position may still be open.",
+                    f"EXIT order {command.command_id} for {command.symbol} FAILED: "
+                    f"{change.detail} Your position may still be open.",
                 )
             )
         return applied.record

@@ -50,6 +50,14 @@ class OrderThrottle:
             await self._sleep(sent[0] + self.per_s - self._monotonic())
         return self._monotonic() - started
 
+    def free(self, client_id: str) -> bool:
+        """Whether an order may leave now without waiting (`wait_for_slot` would not wait)."""
+        if self.rate is None:
+            return True
+        now = self._monotonic()
+        sent = self._sent.get(client_id, ())
+        return sum(1 for at in sent if at + self.per_s > now) < self.rate
+
     def take(self, client_id: str) -> None:
         """Record that an order left now."""
         if self.rate is not None:

@@ -9,6 +9,10 @@ Each caller still gets its answer only after that commit, so nothing acts on a s
 it is durable. If any of them fails, the whole group is rolled back and each runs again on
 its own, so a write's answer never depends on its neighbours: the functions given to `write`
 must touch nothing but the database (they may run twice).
+
+A broker call whose answer is written at once (`place_then_write`, step 5 of an order) goes
+from the broker thread straight to the database thread: the loop is woken once, after the
+commit, instead of once for the answer and once more for the write.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
+C = TypeVar("C")
 MAX_GROUP = 64
 """Writes committed together at most: bounds how long the first of them waits."""
 
@@ -64,7 +69,15 @@ class Workers:
             return await self.db(function, *args, **kwargs)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        item = _Write(functools.partial(function, *args, **kwargs), future, loop)
+        self._enqueue(_Write(functools.partial(function, *args, **kwargs), future, loop))
+        return await future
+
+    def _enqueue(self, item: _Write) -> None:
+        """Queue a write for the database thread (from any thread); `RuntimeError` when
+        the workers are shut down (the write is taken back)."""
+        if self._group is None:
+            self._db.submit(self._run, [item])
+            return
         with self._writes_lock:
             self._writes.append(item)
             queue_drain = not self._drain_queued
@@ -77,7 +90,6 @@ class Workers:
                     self._writes.remove(item)
                     self._drain_queued = False
                 raise
-        return await future
 
     def _drain(self) -> None:
         """On the database thread: run the writes waiting now (up to MAX_GROUP), committed
@@ -133,10 +145,101 @@ class Workers:
         future = loop.run_in_executor(self._broker, functools.partial(function, *args, **kwargs))
         return await asyncio.wait_for(future, limit_s)
 
+    async def place_then_write(
+        self,
+        limit_s: float,
+        call: Callable[[], Any],
+        plan: Callable[[bool, Any], C | None],
+        write: Callable[[C], T],
+    ) -> Placed[C, T]:
+        """A broker call whose answer is written at once, with one wake-up of the loop.
+
+        On the broker thread: `call`, then `plan(ok, answer-or-exception)`: the write that
+        answer needs, or None to hand the answer back to the loop unwritten. A write goes from
+        the broker thread to the database thread (grouped as `write` is) and the loop is
+        answered once it is committed. `TimeoutError` when the broker has not answered within
+        `limit_s`: its late answer is then dropped, never written (as with `broker`).
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        handoff = _Handoff(threading.Lock())
+
+        def on_broker_thread() -> None:
+            answer = _outcome(call)
+            try:
+                planned = plan(*answer)
+            except BaseException as error:  # a bug in plan: the loop hears of it
+                answer, planned = (False, error), None
+            with handoff.lock:
+                if handoff.dropped:
+                    return
+                handoff.answer, handoff.planned = answer, planned
+                handoff.handed = True
+            settled: tuple[bool, Any] = (True, None)
+            if planned is not None:
+                try:
+                    self._enqueue(_Write(functools.partial(write, planned), future, loop))
+                    return
+                except RuntimeError as error:  # shut down: the write's error, as `write`'s
+                    settled = (False, error)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle, [(future, settled)])
+
+        def on_timeout() -> None:
+            with handoff.lock:
+                if handoff.handed:
+                    return
+                handoff.dropped = True
+            if not future.done():
+                future.set_exception(TimeoutError())
+
+        timer = loop.call_later(limit_s, on_timeout)
+        try:
+            self._broker.submit(on_broker_thread)
+            try:
+                written = await future
+            except Exception as error:
+                if handoff.handed and handoff.planned is not None:  # the write failed
+                    return Placed(handoff.answer, handoff.planned, None, error)
+                raise
+        except BaseException:
+            with handoff.lock:
+                handoff.dropped = True
+            raise
+        finally:
+            timer.cancel()
+        return Placed(handoff.answer, handoff.planned, written, None)
+
     def shutdown(self) -> None:
         """Stop taking work; running calls finish on their own (adapters bound them by timeouts)."""
         self._broker.shutdown(wait=False, cancel_futures=True)
         self._db.shutdown(wait=True, cancel_futures=False)
+
+
+@dataclass(slots=True)
+class Placed(Generic[C, T]):
+    """What `place_then_write` did: the broker's answer, and the write it led to, if any."""
+
+    answer: tuple[bool, Any]
+    """(True, the call's result) or (False, the exception it raised)."""
+    planned: C | None
+    """What `plan` made of the answer; None when nothing was written."""
+    written: T | None
+    """The write's result, once committed."""
+    error: Exception | None
+    """The write's error: the answer was not recorded."""
+
+
+@dataclass(slots=True)
+class _Handoff:
+    """Who got there first, under `lock`: the broker thread handing its answer on, or the
+    timeout (or a cancelled caller) dropping it."""
+
+    lock: threading.Lock
+    answer: tuple[bool, Any] = (False, None)
+    planned: Any = None
+    handed: bool = False
+    dropped: bool = False
 
 
 def _outcome(call: Callable[[], Any]) -> tuple[bool, Any]:
