@@ -43,7 +43,7 @@ from trader_gui.ui.orders_model import (
 )
 from trader_gui.ui.tasks import TaskKeeper
 from trader_gui.ui.theme import ThemeColors
-from trader_gui.ui.widgets import fit_columns
+from trader_gui.ui.widgets import SteadyBox, fit_columns
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[OrderStatus] | None], ...] = (
     ("Sent to broker", frozenset({OrderStatus.SENT_TO_BROKER})),
 )
 ALL_STRATEGIES = "All strategies"
+STRATEGY_CHARS = 16
+"""The strategy filter's width, in characters."""
+COUNT_SAMPLE = "99,999 of 99,999 orders · 9,999 open"
 EARLIER_BATCH = 5_000
 """Orders added to the table per click on "Earlier orders"."""
 FLUSH_MS = 25
@@ -120,7 +123,13 @@ class OrdersPanel(QWidget):
         self.strategy_filter = QComboBox()
         self.strategy_filter.setObjectName("strategyFilter")
         self.strategy_filter.addItem(ALL_STRATEGIES)
-        self.strategy_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # As wide as a usual strategy name, not the longest: a new strategy in the list must
+        # not lay the window out again (the list itself shows every name in full).
+        self.strategy_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.strategy_filter.setMinimumContentsLength(STRATEGY_CHARS)
+        self._strategies: set[str] = {ALL_STRATEGIES}
         self.search = QLineEdit()
         self.search.setObjectName("orderSearch")
         self.search.setPlaceholderText("Search id, ticket, symbol, status, reason…")
@@ -182,7 +191,7 @@ class OrdersPanel(QWidget):
         filters.addWidget(self.status_filter)
         filters.addWidget(self.strategy_filter)
         filters.addWidget(self.search, 1)
-        filters.addWidget(self.count_label)
+        filters.addWidget(SteadyBox(self.count_label, COUNT_SAMPLE))
         filters.addSpacing(12)
         filters.addWidget(self.cancel_button)
         filters.addWidget(self.modify_button)
@@ -336,7 +345,8 @@ class OrdersPanel(QWidget):
             self._add_strategy(strategy)
 
     def _add_strategy(self, strategy: str) -> None:
-        if self.strategy_filter.findText(strategy, Qt.MatchFlag.MatchExactly) < 0:
+        if strategy not in self._strategies:
+            self._strategies.add(strategy)
             self.strategy_filter.addItem(strategy)
 
     def _update_count(self, *_: object) -> None:

@@ -30,13 +30,14 @@ from trader_gui.engine.events import PnlUpdated
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.formatting import local, money, signed_money
 from trader_gui.ui.theme import LIGHT, ThemeColors
-from trader_gui.ui.widgets import set_state
+from trader_gui.ui.widgets import SteadyBox, set_state
 
 log = logging.getLogger(__name__)
 
 MAX_POINTS = 50_000
 MIN_STEP_S = 0.5
 """A new point at most every half second (polls may be faster); a change always counts."""
+MONEY_SAMPLE = "-99,999,999.00"
 CHART_EVERY_MS = 1000
 """The chart is redrawn at most once a second while polls pour in (a burst of orders polls
 after each one, and a redraw with its repaint costs ~14 ms); the numbers follow every poll."""
@@ -180,11 +181,12 @@ class PnlPanel(QWidget):
         self.unrealised = QLabel("—")
         numbers = QGridLayout()
         numbers.addWidget(QLabel("Today's P&L"), 0, 0)
-        numbers.addWidget(self.total, 1, 0, 2, 1)
+        # each number in a box of its own: a new value every poll re-lays out nothing
+        numbers.addWidget(SteadyBox(self.total, MONEY_SAMPLE), 1, 0, 2, 1)
         numbers.addWidget(QLabel("Realised"), 0, 1)
-        numbers.addWidget(self.realised, 1, 1)
+        numbers.addWidget(SteadyBox(self.realised, MONEY_SAMPLE), 1, 1)
         numbers.addWidget(QLabel("Unrealised"), 0, 2)
-        numbers.addWidget(self.unrealised, 1, 2)
+        numbers.addWidget(SteadyBox(self.unrealised, MONEY_SAMPLE), 1, 2)
         self.no_limits = QLabel("No loss limit set (Settings → Risk).")
         self.no_limits.setObjectName("mutedLabel")
         self.consequence = QLabel()

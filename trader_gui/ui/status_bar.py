@@ -24,11 +24,12 @@ from trader_gui.engine.events import (
 )
 from trader_gui.ui.formatting import local
 from trader_gui.ui.market_text import market_line
-from trader_gui.ui.widgets import set_state
+from trader_gui.ui.widgets import SteadyBox, set_state
 
 BUSY_HOLD_OFF_MS = 150
 """How long sending must last before the busy indicator shows: a ticket that is answered
 sooner shows nothing, so a burst of quick orders does not flash the status bar per order."""
+POLL_SAMPLE = "Poll failed 23:59:59 · 99999 ms"
 NOTICE_MS = {Level.INFO: 8_000, Level.WARNING: 20_000, Level.ERROR: 60_000}
 CONNECTION_STATE = {
     Connection.CONNECTED: "ok",
@@ -86,7 +87,7 @@ class StatusBar(QStatusBar):
             self.database,
             self.account,
             self.masters,
-            self.poll,
+            SteadyBox(self.poll, POLL_SAMPLE),
             self.market,
             self.kill_switch,
         ):
