@@ -81,10 +81,12 @@ def test_new_numbers_every_poll_are_shown_in_full_without_laying_out_the_window(
     qtbot: Any, terminal: Terminal
 ) -> None:
     window = terminal.window
+    wait_for(qtbot, lambda: window.pnl.chart_built)  # the chart joins the layout once
     run(qtbot, terminal.runtime.watcher.stop())  # from here on, only this test's numbers
     QApplication.processEvents()
     layouts = EventCounter(QEvent.Type.LayoutRequest)
-    window.installEventFilter(layouts)
+    for panel in (window.pnl, window.positions):
+        panel.installEventFilter(layouts)  # where a label's new size would be laid out
     labels = [window.pnl.total, window.pnl.realised, window.pnl.unrealised, window.positions.totals]
 
     for total in ("7.50", "-1234.25", "98765432.10"):
