@@ -137,3 +137,41 @@ def test_a_killed_program_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
         ("TIMEDOUT", Side.SELL, BrokerState.COMPLETE),
     ]
     reopened.close()
+
+
+def test_the_book_read_between_changes_is_the_book_read_after_a_restart(tmp_path: Path) -> None:
+    """Every read of the book (entries are kept between reads until their order changes)
+    equals what a broker reopened on the file reads at the same moment."""
+    path = str(tmp_path / "paper.sqlite")
+    clock = FakeClock()
+    broker = make_broker(clock, state_path=path)
+    big = broker.place_order(ticket(OPTION, quantity=25 * 65, tag="BIG"))
+    resting = broker.place_order(ticket(order_type=OrderType.LIMIT, price="300.00", tag="REST"))
+    cancel = broker.place_order(ticket(order_type=OrderType.LIMIT, price="301.00", tag="CANCEL"))
+    broker.place_order(ticket(quantity=10_000_000, tag="NOMARGIN"))
+    steps = [
+        lambda: clock.advance(0.3),  # the first part of BIG fills
+        lambda: broker.modify_order(resting, price=Decimal("310.00")),
+        lambda: broker.cancel_order(cancel),
+        lambda: clock.advance(0.3),
+        lambda: broker.set_price("NSE", "ITC", "309.00"),  # REST fills
+        lambda: clock.advance(5),  # BIG completes
+    ]
+    for step in steps:
+        before = broker.order_book()
+        step()
+        book = broker.order_book()
+        broker.close()
+        broker = make_broker(clock, state_path=path)
+
+        assert broker.order_book() == book
+        assert book != before
+    states = {o.tag: (o.state, o.filled_qty) for o in broker.order_book()}
+    assert states == {
+        "BIG": (BrokerState.COMPLETE, 25 * 65),
+        "REST": (BrokerState.COMPLETE, 10),
+        "CANCEL": (BrokerState.CANCELLED, 0),
+        "NOMARGIN": (BrokerState.REJECTED, 0),
+    }
+    assert broker.order_book()[0].broker_order_id == big
+    broker.close()

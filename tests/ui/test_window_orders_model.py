@@ -84,6 +84,36 @@ def test_history_loads_with_one_insert_and_updates_touch_one_row(qtbot: Any) -> 
     assert model.index(1234, status).data(Qt.ItemDataRole.BackgroundRole) is not None
 
 
+def test_a_batch_shows_each_orders_last_step_with_one_change_per_run_of_rows() -> None:
+    model = OrdersModel()
+    model.load([record(n) for n in range(10)])
+    changes: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, *_: changes.append((top.row(), bottom.row())))
+    done = OrderStatus.EXECUTED
+
+    added = model.upsert_many(
+        [
+            record(7, status=done, filled_qty=1),
+            record(3, status=done, filled_qty=1),
+            record(4, status=OrderStatus.FAILED, tag=Tag.BROKER_REJECTED, detail="no margin"),
+            record(10),
+            record(8, status=done, filled_qty=1),
+            record(10, status=done, filled_qty=1),
+        ]
+    )
+
+    assert [r.command_id for r in added] == [record(10).command_id]
+    assert sorted(changes) == [(3, 4), (7, 8)]
+    status = model.column_index("status")
+    shown = [model.index(row, status).data() for row in range(model.rowCount())]
+    assert shown == [
+        "SENT_TO_BROKER", "SENT_TO_BROKER", "SENT_TO_BROKER", "EXECUTED", "FAILED",
+        "SENT_TO_BROKER", "SENT_TO_BROKER", "EXECUTED", "EXECUTED", "SENT_TO_BROKER",
+        "EXECUTED",
+    ]  # fmt: skip
+    assert model.open_count() == 6
+
+
 def test_a_late_history_row_never_overwrites_a_newer_live_step() -> None:
     model = OrdersModel()
     live = record(1, status=OrderStatus.EXECUTED, updated_at=START + timedelta(seconds=5))

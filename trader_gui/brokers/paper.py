@@ -100,6 +100,8 @@ class PaperBroker:
         self._sleep = sleep
         self._lock = threading.RLock()
         self._closed = False
+        self._entries: dict[str, BrokerOrder] = {}
+        """Each order's order-book entry as last reported, until the order changes."""
         self.faults = PaperFaults()
         self._store = PaperStore(state_path)
         try:
@@ -161,10 +163,20 @@ class PaperBroker:
         )
 
     def order_book(self) -> Sequence[BrokerOrder]:
-        """Every order of the account, oldest first."""
+        """Every order of the account, oldest first.
+
+        Each order's entry is made once per change (`_save_order` drops it) rather than on
+        every call: a burst polls after each order, and the day's book only grows."""
         self._before(CallKind.ORDER_BOOK)
         with self._session():
-            return [order.to_broker_order() for order in self._account.orders.values()]
+            entries = self._entries
+            book: list[BrokerOrder] = []
+            for order_id, order in self._account.orders.items():
+                entry = entries.get(order_id)
+                if entry is None:
+                    entry = entries[order_id] = order.to_broker_order()
+                book.append(entry)
+            return book
 
     def positions(self) -> Sequence[BrokerPosition]:
         """Every position the account has had, flat ones included (they carry realised P&L)."""
@@ -260,15 +272,23 @@ class PaperBroker:
         """Hold the lock with the world caught up to now.
 
         A failing state file (disk full, locked by another process) is BrokerUnavailable: the
-        engine then treats the call's outcome as unknown, which is the truth."""
+        engine then treats the call's outcome as unknown, which is the truth. A call that
+        fails part-way may have changed an order in memory without saving it: the book's
+        entries are then all made afresh."""
         with self._lock:
             self._ensure_open()
             try:
                 self._catch_up()
                 yield
+            except BrokerRejected:
+                raise  # refused before anything changed
             except sqlite3.Error as error:
+                self._entries.clear()
                 logger.error("paper broker state file failed: %s", error)
                 raise BrokerUnavailable(f"paper broker state file failed: {error}") from error
+            except BaseException:
+                self._entries.clear()
+                raise
 
     def _instrument(self, exchange: Exchange | str, symbol: str) -> Instrument:
         instrument = self._catalog.get(exchange, symbol)
@@ -281,6 +301,12 @@ class PaperBroker:
     ) -> Decimal:
         instrument = self._catalog.get(exchange, symbol)
         return fallback if instrument is None else self._market.last(instrument, now)
+
+    def _save_order(self, order: PaperOrder) -> None:
+        """Write a changed order to the state file; its book entry is made afresh on the
+        next read. Every change to an order is saved, so none is missed by the book."""
+        self._entries.pop(order.order_id, None)
+        self._store.save_order(order)
 
     def _flush_prices(self) -> None:
         changed = self._market.take_dirty()
@@ -314,7 +340,7 @@ class PaperBroker:
             return
         with self._store.transaction():
             for order in changed:
-                self._store.save_order(order)
+                self._save_order(order)
             for fill in fills:
                 self._store.add_fill(fill)
             for key in {(f.exchange, f.symbol, f.product) for f in fills}:
@@ -354,16 +380,16 @@ class PaperBroker:
                 for open_order in pending:
                     open_order.state = BrokerState.CANCELLED
                     open_order.blocked_margin = Decimal(0)
-                    self._store.save_order(open_order)
+                    self._save_order(open_order)
                 order.order_id = self._new_order_id(now)
                 fill = self._account.apply_fill(
                     order, quantity, self._market.last(instrument, now), now
                 )
-                self._store.save_order(order)
+                self._save_order(order)
                 self._store.add_fill(fill)
                 self._store.save_position(self._account.client_id, position)
                 self._store.save_prices(self._market.take_dirty())
-            self._account.orders[order.order_id] = order
+            self._account.add(order)
             logger.info("paper MIS square-off %s: %s", order.order_id, order.message)
 
     def _place(self, request: PlaceOrderRequest) -> str:
@@ -408,9 +434,9 @@ class PaperBroker:
         self._block_or_reject(order, instrument, last)
         with self._store.transaction():
             order.order_id = self._new_order_id(now)
-            self._store.save_order(order)
+            self._save_order(order)
             self._store.save_prices(self._market.take_dirty())
-        self._account.orders[order.order_id] = order
+        self._account.add(order)
         logger.info("paper order %s %s: %s", order.order_id, order.tag, order.status_text)
         return order.order_id
 
@@ -445,7 +471,7 @@ class PaperBroker:
         order.state = BrokerState.CANCELLED
         order.blocked_margin = Decimal(0)
         with self._store.transaction():
-            self._store.save_order(order)
+            self._save_order(order)
         logger.info("paper order %s cancelled", broker_order_id)
 
     def _modify(
@@ -499,6 +525,6 @@ class PaperBroker:
         )
         order.settle_state()
         with self._store.transaction():
-            self._store.save_order(order)
+            self._save_order(order)
             self._store.save_prices(self._market.take_dirty())
         logger.info("paper order %s modified", broker_order_id)

@@ -50,14 +50,28 @@ class PaperAccount:
     ) -> None:
         self.client_id = client_id
         self.capital = capital
-        self.orders: dict[str, PaperOrder] = {order.order_id: order for order in orders}
-        """By order id, oldest first (ids are placed in sequence)."""
+        self.orders: dict[str, PaperOrder] = {}
+        """By order id, oldest first (ids are placed in sequence). Add through `add`."""
+        self._open: dict[str, PaperOrder] = {}
+        """The orders that were open when last looked at: a day's book is mostly closed
+        orders, and each broker call walks only these. A closed order never opens again."""
+        for order in orders:
+            self.add(order)
         self.positions: dict[PositionKey, PaperPosition] = {p.key: p for p in positions}
         self._catalog = catalog
         self._config = config
 
+    def add(self, order: PaperOrder) -> None:
+        self.orders[order.order_id] = order
+        if order.is_open:
+            self._open[order.order_id] = order
+
     def open_orders(self) -> list[PaperOrder]:
-        return [order for order in self.orders.values() if order.is_open]
+        """The open orders, oldest first; the ones that closed since the last call are let go."""
+        closed = [order_id for order_id, order in self._open.items() if not order.is_open]
+        for order_id in closed:
+            del self._open[order_id]
+        return list(self._open.values())
 
     def apply_fill(
         self, order: PaperOrder, quantity: int, price: Decimal, now: datetime
@@ -118,7 +132,7 @@ class PaperAccount:
         return sum((p.realised for p in self.positions.values()), Decimal(0))
 
     def _blocked(self) -> Decimal:
-        return sum((o.blocked_margin for o in self.orders.values() if o.is_open), Decimal(0))
+        return sum((o.blocked_margin for o in self.open_orders()), Decimal(0))
 
     def _held(self) -> Decimal:
         return sum((self._position_margin(p) for p in self.positions.values()), Decimal(0))

@@ -61,6 +61,14 @@ from trader_gui.persistence.repository import (
 
 log = logging.getLogger(__name__)
 SNAPSHOT_EVERY_S = 10.0
+SOON_GAP_S = 0.05
+"""A poll asked for by `poll_soon` starts at least this long after the last one ended..."""
+SOON_GAP_SHARE = 2.0
+"""...and at least this many times the last poll's own duration after it, so that a burst
+of orders (each followed by `poll_soon`) leaves the broker and database threads mostly to
+the orders while the book grows..."""
+SOON_GAP_MAX_S = 0.25
+"""...but never more than this later: a fill still reaches the screen within a poll."""
 PRICE_PLACES = Decimal("0.000001")
 
 
@@ -353,6 +361,9 @@ class Watcher:
         self._kill_switch_seen: object = None
         self._last_snapshot_at: float | None = None
         self._wake = asyncio.Event()
+        self._last_poll: tuple[float, float] | None = None
+        """When the last poll ended and how long it took, on the loop's own clock (the gap
+        before an early poll is real waiting, whatever clock the engine is given)."""
         self._stopping = False
         self._warned_words: set[str] = set()
         """Unknown broker status words already shown: each is said once, not every poll."""
@@ -362,6 +373,11 @@ class Watcher:
     @property
     def connection(self) -> Connection:
         return self._connection
+
+    @property
+    def poll_pending(self) -> bool:
+        """A `poll_soon` is waiting for its poll (which has not started reading yet)."""
+        return self._wake.is_set()
 
     def start(self) -> None:
         if self._task is None:
@@ -387,7 +403,10 @@ class Watcher:
                 task.result()
 
     def poll_soon(self) -> None:
-        """Poll now instead of at the end of the interval (after a submit, say)."""
+        """Poll soon instead of at the end of the interval (after a submit, say).
+
+        Requests coalesce: however many come while a poll is waiting or running, one more
+        poll follows, and it reads the broker's whole book, so it sees every change."""
         self._wake.set()
 
     async def _run(self) -> None:
@@ -398,21 +417,36 @@ class Watcher:
                 delay = min(self.engine.config.max_backoff_s, delay * 2 ** min(self._failures, 6))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
-            self._wake.clear()
+            gap = self._soon_gap()
+            if gap > 0 and not self._stopping:
+                await asyncio.sleep(gap)
+            self._wake.clear()  # requests made until now are this poll's
             if self._stopping:
                 return
             await self.poll_once()
+
+    def _soon_gap(self) -> float:
+        """How much longer an early poll waits so polls do not run back to back."""
+        if self._last_poll is None:
+            return 0.0
+        ended, took = self._last_poll
+        spacing = min(SOON_GAP_MAX_S, max(SOON_GAP_S, took * SOON_GAP_SHARE))
+        return max(0.0, ended + spacing - asyncio.get_running_loop().time())
 
     async def poll_once(self) -> PollCompleted:
         """One poll. Never raises: a failure becomes a PollCompleted with ok=False."""
         async with self._poll_lock:
             started = self.monotonic()
+            loop_started = asyncio.get_running_loop().time()
             try:
                 changes = await self._poll()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 return self._failed(error, started)
+            finally:
+                ended = asyncio.get_running_loop().time()
+                self._last_poll = (ended, ended - loop_started)
             self._failures = 0
             self._set_connection(Connection.CONNECTED)
             self._set_database("")

@@ -259,7 +259,10 @@ def node_value(column: Column[OrderRecord], node: Node) -> Any:
 
 
 class OrdersModel(QAbstractItemModel):
-    """Single orders and tickets at the top level; a ticket's slices under it."""
+    """Single orders and tickets at the top level; a ticket's slices under it.
+
+    `flags` is Qt's own (every row enabled and selectable); the view asks the proxy's.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -364,11 +367,6 @@ class OrdersModel(QAbstractItemModel):
     ) -> Any:
         return header_data(self.columns, section, orientation, role)
 
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _ROW_FLAGS
-
     # ---- reading ----------------------------------------------------------------------------
 
     def node(self, index: Index) -> Node | None:
@@ -444,6 +442,10 @@ class OrdersModel(QAbstractItemModel):
 
     def order_count(self) -> int:
         return len(self._where)
+
+    def has_tickets(self) -> bool:
+        """Whether any row holds slices (most days none does)."""
+        return bool(self._groups)
 
     def open_count(self) -> int:
         return self._open
@@ -539,10 +541,13 @@ class OrdersModel(QAbstractItemModel):
         lays out all its rows again after each insert."""
         added: list[OrderRecord] = []
         singles: dict[str, OrderRecord] = {}
+        changed_rows: set[int] = set()
         for record in records:
             command_id = record.command_id
             if command_id in singles:
                 singles[command_id] = record
+            elif command_id in self._where and self._where[command_id] is None:
+                changed_rows.add(self._set_single(record))
             elif command_id in self._where:
                 self._replace(record)
             elif record.command.ticket_id is not None:
@@ -560,7 +565,28 @@ class OrdersModel(QAbstractItemModel):
                 self._open += 1 if record.is_open else 0
             self._top.extend(singles.values())
             self.endInsertRows()
+        self._rows_changed(changed_rows)
         return added
+
+    def _set_single(self, record: OrderRecord) -> int:
+        """A single order's new version in its row, without a signal; its row."""
+        row = self._top_row[record.command_id]
+        old = self._top[row]
+        if isinstance(old, OrderRecord) and old.is_open != record.is_open:
+            self._open += 1 if record.is_open else -1
+        self._top[row] = record
+        return row
+
+    def _rows_changed(self, rows: Iterable[int]) -> None:
+        """One dataChanged per run of neighbouring top rows: a burst changes the newest
+        orders, which sit together, and the proxy and the view handle a run at once."""
+        last = len(self.columns) - 1
+        ordered = sorted(rows)
+        start = 0
+        for number, row in enumerate(ordered):
+            if number + 1 == len(ordered) or ordered[number + 1] != row + 1:
+                self.dataChanged.emit(self.index(ordered[start], 0), self.index(row, last))
+                start = number + 1
 
     def set_theme(self, theme: ThemeColors) -> None:
         self.theme = theme
@@ -666,6 +692,7 @@ _NOTHING_ROLES = frozenset(
 _CACHED_ROLES = frozenset({_DISPLAY, _ALIGNMENT} | _NOTHING_ROLES | {int(r) for r in STYLE_ROLES})
 """The roles a view asks for when it paints a cell; the rest (tooltips, sorting) are rare."""
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_LEAF_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 _ALIGNMENTS = tuple(cell_data(c.kind, _ALIGNMENT, lambda: None) for c in ORDER_COLUMNS)
 
 
@@ -789,8 +816,15 @@ class OrdersFilter(QSortFilterProxyModel):
         self._orders.multiData(self.mapToSource(index), roleDataSpan)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        """Every row alike: answered here, without a trip to the source model."""
-        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+        """Every row enabled and selectable, and a row that holds no slices says it never
+        will: a tree view lays out all its rows after each insert, asking every row for
+        children unless its flags say so, and through this proxy each such question cost
+        four calls into Python (the source's `index` twice, `hasChildren`, `rowCount`)."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if not self._orders.has_tickets() or index.parent().isValid():
+            return _LEAF_FLAGS
+        return _LEAF_FLAGS if isinstance(self.node_at(index), OrderRecord) else _ROW_FLAGS
 
     def node_at(self, index: QModelIndex | QPersistentModelIndex) -> Node | None:
         """The order or ticket at an index of this proxy."""

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -30,13 +30,17 @@ from trader_gui.engine.events import PnlUpdated
 from trader_gui.ui.bridge import EngineBridge
 from trader_gui.ui.formatting import local, money, signed_money
 from trader_gui.ui.theme import LIGHT, ThemeColors
-from trader_gui.ui.widgets import set_state
+from trader_gui.ui.widgets import SteadyBox, set_state
 
 log = logging.getLogger(__name__)
 
 MAX_POINTS = 50_000
 MIN_STEP_S = 0.5
 """A new point at most every half second (polls may be faster); a change always counts."""
+MONEY_SAMPLE = "-99,999,999.00"
+CHART_EVERY_MS = 1000
+"""The chart is redrawn at most once a second while polls pour in (a burst of orders polls
+after each one, and a redraw with its repaint costs ~14 ms); the numbers follow every poll."""
 LIMIT_ORDER = (LossLimitKind.DAILY_LOSS, LossLimitKind.TRAILING_LOSS, LossLimitKind.MAX_LOSS)
 LEVEL_STATES = {LimitLevel.OK: "ok", LimitLevel.AMBER: "warn", LimitLevel.RED: "breached"}
 """The risk manager's colour as the stylesheet names it."""
@@ -162,6 +166,14 @@ class PnlPanel(QWidget):
         self._curve: Any = None
         self._lines: dict[LossLimitKind, Any] = {}
         self._warn_line: Any = None
+        self._placed: dict[Any, tuple[bool, float, str]] = {}
+        """What each limit line shows (visible, value, label): a poll that leaves it as it
+        was touches nothing."""
+        self._colours: dict[QLabel, str] = {}
+        self._drawn = QElapsedTimer()
+        self._chart_due = QTimer(self)
+        self._chart_due.setSingleShot(True)
+        self._chart_due.timeout.connect(self._redraw)
 
         self.total = QLabel("—")
         self.total.setObjectName("pnlTotal")
@@ -169,11 +181,12 @@ class PnlPanel(QWidget):
         self.unrealised = QLabel("—")
         numbers = QGridLayout()
         numbers.addWidget(QLabel("Today's P&L"), 0, 0)
-        numbers.addWidget(self.total, 1, 0, 2, 1)
+        # each number in a box of its own: a new value every poll re-lays out nothing
+        numbers.addWidget(SteadyBox(self.total, MONEY_SAMPLE), 1, 0, 2, 1)
         numbers.addWidget(QLabel("Realised"), 0, 1)
-        numbers.addWidget(self.realised, 1, 1)
+        numbers.addWidget(SteadyBox(self.realised, MONEY_SAMPLE), 1, 1)
         numbers.addWidget(QLabel("Unrealised"), 0, 2)
-        numbers.addWidget(self.unrealised, 1, 2)
+        numbers.addWidget(SteadyBox(self.unrealised, MONEY_SAMPLE), 1, 2)
         self.no_limits = QLabel("No loss limit set (Settings → Risk).")
         self.no_limits.setObjectName("mutedLabel")
         self.consequence = QLabel()
@@ -244,7 +257,10 @@ class PnlPanel(QWidget):
             (self.realised, event.realised),
             (self.unrealised, event.unrealised),
         ):
-            label.setStyleSheet(f"color: {self._theme.pnl(amount).name()};")
+            colour = f"color: {self._theme.pnl(amount).name()};"
+            if self._colours.get(label) != colour:  # a new style sheet re-styles the label
+                self._colours[label] = colour
+                label.setStyleSheet(colour)
         stamp = local(event.at).timestamp()
         value = float(event.total)
         if not self._times or stamp - self._times[-1] >= MIN_STEP_S or value != self._values[-1]:
@@ -253,7 +269,7 @@ class PnlPanel(QWidget):
             if len(self._times) > MAX_POINTS:
                 del self._times[: MAX_POINTS // 10]
                 del self._values[: MAX_POINTS // 10]
-            self._redraw()
+            self._redraw_soon()
         self._update_limits()
 
     def set_theme(self, theme: ThemeColors) -> None:
@@ -371,25 +387,51 @@ class PnlPanel(QWidget):
         if self._plot is None:
             return
         by_kind = {room.kind: room for room in self._rooms}
+        moved = False
         for kind, line in self._lines.items():
             room = by_kind.get(kind)
-            line.setVisible(room is not None)
-            if room is not None:
-                line.setValue(float(room.floor))
-                if line.label is not None:
-                    line.label.setFormat(f"{LINE_NAMES[kind]} {_whole(room.floor)}")
+            if room is None:
+                moved |= self._place(kind, line, None)
+            else:
+                text = f"{LINE_NAMES[kind]} {_whole(room.floor)}"
+                moved |= self._place(kind, line, (float(room.floor), text))
         daily = by_kind.get(LossLimitKind.DAILY_LOSS)
         share = self._bridge.risk_limits.warn_share
-        self._warn_line.setVisible(daily is not None and share is not None)
+        warn = None
         if daily is not None and share is not None:
-            self._warn_line.setValue(float(daily.floor * share))
-            if self._warn_line.label is not None:
-                self._warn_line.label.setFormat(f"warn {share:.0%}")
-        self._fit_y()
+            warn = (float(daily.floor * share), f"warn {share:.0%}")
+        moved |= self._place("warn", self._warn_line, warn)
+        if moved:
+            self._fit_y()
+
+    def _place(self, key: Any, line: Any, spot: tuple[float, str] | None) -> bool:
+        """Show a line at (value, label), or hide it; False when it already was so."""
+        shown = (True, *spot) if spot is not None else (False, 0.0, "")
+        if self._placed.get(key) == shown:
+            return False
+        self._placed[key] = shown
+        line.setVisible(spot is not None)
+        if spot is not None:
+            line.setValue(spot[0])
+            if line.label is not None:
+                line.label.setFormat(spot[1])
+        return True
+
+    def _redraw_soon(self) -> None:
+        """Redraw now if the chart was last drawn over `CHART_EVERY_MS` ago, else once then."""
+        if self._curve is None or self._chart_due.isActive():
+            return
+        waited = self._drawn.elapsed() if self._drawn.isValid() else CHART_EVERY_MS
+        if waited >= CHART_EVERY_MS:
+            self._redraw()
+        else:
+            self._chart_due.start(CHART_EVERY_MS - waited)
 
     def _redraw(self) -> None:
         if self._curve is None:
             return
+        self._chart_due.stop()
+        self._drawn.start()
         self._curve.setData(self._times, self._values)
         self._fit_y()
 

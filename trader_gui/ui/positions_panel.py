@@ -27,7 +27,11 @@ from trader_gui.ui.columns import CellKind, Column, KeyedTableModel
 from trader_gui.ui.formatting import signed_money
 from trader_gui.ui.market_text import square_off_countdown
 from trader_gui.ui.theme import LIGHT, ThemeColors
-from trader_gui.ui.widgets import fit_columns
+from trader_gui.ui.widgets import SteadyBox, fit_columns
+
+TOTALS_SAMPLE = (
+    "999 open · realised -99,999,999.00 · unrealised -99,999,999.00 · total -99,999,999.00"
+)
 
 POSITION_COLUMNS: tuple[Column[PositionView], ...] = (
     Column("symbol", "Symbol", CellKind.TEXT, lambda p: p.symbol),
@@ -96,7 +100,7 @@ class PositionsPanel(QWidget):
         }
         fit_columns(header, {self.model.column_index(k): v for k, v in samples.items()})
         top = QHBoxLayout()
-        top.addWidget(self.totals, 1)
+        top.addWidget(SteadyBox(self.totals, TOTALS_SAMPLE), 1)  # new numbers every poll
         top.addWidget(self.show_flat)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

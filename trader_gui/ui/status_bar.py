@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from trader_gui.domain.kill_switch import KillSwitchState
@@ -23,8 +24,12 @@ from trader_gui.engine.events import (
 )
 from trader_gui.ui.formatting import local
 from trader_gui.ui.market_text import market_line
-from trader_gui.ui.widgets import set_state
+from trader_gui.ui.widgets import SteadyBox, set_state
 
+BUSY_HOLD_OFF_MS = 150
+"""How long sending must last before the busy indicator shows: a ticket that is answered
+sooner shows nothing, so a burst of quick orders does not flash the status bar per order."""
+POLL_SAMPLE = "Poll failed 23:59:59 · 99999 ms"
 NOTICE_MS = {Level.INFO: 8_000, Level.WARNING: 20_000, Level.ERROR: 60_000}
 CONNECTION_STATE = {
     Connection.CONNECTED: "ok",
@@ -49,6 +54,10 @@ class StatusBar(QStatusBar):
         self.busy.setVisible(False)
         self.busy_label = QLabel("Sending order…")
         self.busy_label.setVisible(False)
+        self._busy_hold_off = QTimer(self)
+        self._busy_hold_off.setSingleShot(True)
+        self._busy_hold_off.setInterval(BUSY_HOLD_OFF_MS)
+        self._busy_hold_off.timeout.connect(lambda: self._set_busy_shown(True))
         self.queue = QLabel()
         self.queue.setObjectName("throttleQueue")
         font = self.queue.font()
@@ -78,7 +87,7 @@ class StatusBar(QStatusBar):
             self.database,
             self.account,
             self.masters,
-            self.poll,
+            SteadyBox(self.poll, POLL_SAMPLE),
             self.market,
             self.kill_switch,
         ):
@@ -87,8 +96,17 @@ class StatusBar(QStatusBar):
         self.show_kill_switch(KillSwitchState.off())
 
     def show_busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
-        self.busy_label.setVisible(busy)
+        """Shown once sending has lasted `BUSY_HOLD_OFF_MS`; hidden as soon as it ends."""
+        if not busy:
+            self._busy_hold_off.stop()
+            self._set_busy_shown(False)
+        elif not self._busy_hold_off.isActive() and self.busy.isHidden():
+            self._busy_hold_off.start()
+
+    def _set_busy_shown(self, shown: bool) -> None:
+        if self.busy.isHidden() == shown:
+            self.busy.setVisible(shown)
+            self.busy_label.setVisible(shown)
 
     def show_queue(self, count: int, rate: int) -> None:
         """Orders held back by the account's order throttle; hidden once the queue is empty."""

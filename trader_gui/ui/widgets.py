@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFont, QFontMetrics
+import math
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QWidget
 
 
@@ -56,3 +59,59 @@ def fit_columns(
         title = str(model.headerData(column, header.orientation())) if model else ""
         width = max(metrics.horizontalAdvance(sample), strong.horizontalAdvance(title) + 8)
         header.resizeSection(column, width + 14)
+
+
+SAMPLE_SLACK = 1.1
+"""Room beyond a sample text: digits and signs differ in width in most fonts."""
+
+
+class SteadyBox(QWidget):
+    """Holds a label whose text changes with every poll, so that the change stays inside it.
+
+    Qt answers a label's new text by laying out its panel again, then every widget above it
+    up to the main window, docks and all; in a burst of orders that was once per poll. The
+    box has no layout (its label is placed by hand), so a new text repaints the label and
+    goes no further. Its size holds `sample`, the longest text expected (on as many lines as
+    it needs, for a label that wraps); a longer one gets its room the next time the window
+    is laid out for any other reason.
+    """
+
+    def __init__(self, label: QLabel, sample: str) -> None:
+        super().__init__(label.parentWidget())
+        self.label = label
+        self._sample = sample
+        label.setParent(self)
+        policy = label.sizePolicy()
+        policy.setHeightForWidth(label.wordWrap())
+        self.setSizePolicy(policy)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        own = self.label.sizeHint()
+        if self.label.wordWrap():  # as wide as the label asks; the sample sets the height
+            return QSize(own.width(), self.heightForWidth(own.width()))
+        sample = self.label.fontMetrics().horizontalAdvance(self._sample) * SAMPLE_SLACK
+        return QSize(max(own.width(), math.ceil(sample) + self._across()), own.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        if self.label.wordWrap():
+            return self.label.minimumSizeHint()
+        return self.sizeHint()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return self.label.wordWrap()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        inner = max(1, width - self._across())
+        lines = self.label.fontMetrics().boundingRect(
+            QRect(0, 0, inner, 10_000), Qt.TextFlag.TextWordWrap, self._sample
+        )
+        margins = self.label.contentsMargins()
+        down = 2 * self.label.margin() + margins.top() + margins.bottom()
+        return max(self.label.heightForWidth(width), lines.height() + down)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        self.label.setGeometry(self.rect())
+
+    def _across(self) -> int:
+        margins = self.label.contentsMargins()
+        return 2 * self.label.margin() + margins.left() + margins.right()
