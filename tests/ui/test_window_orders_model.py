@@ -196,3 +196,38 @@ def test_a_painted_cell_shows_the_orders_new_version_text_and_colour(qtbot: Any)
     quantity = painted(record(2).command_id, model.column_index("quantity"))
     assert quantity.text == "3"
     assert quantity.displayAlignment & Qt.AlignmentFlag.AlignRight
+
+
+def test_a_cell_painted_after_a_status_cell_keeps_its_own_colours_and_alignment(
+    qtbot: Any,
+) -> None:
+    """The delegate reuses one set of role slots for every cell it paints: a role a cell
+    does not have must be cleared, or the status cell's fill and white text spread along
+    the row (a BUY side unreadable on a red fill)."""
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    model = OrdersModel()
+    model.load([record(1, status=OrderStatus.FAILED, tag=Tag.KILL_SWITCH_ACTIVE, detail="off")])
+    proxy = OrdersFilter(model)
+    delegate = QStyledItemDelegate()
+    command_id = record(1).command_id
+
+    def painted(key: str) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        index = proxy.mapFromSource(model.index_of(command_id, model.column_index(key)))
+        delegate.initStyleOption(option, index)
+        return option
+
+    status = painted("status")
+    symbol = painted("symbol")
+    side = painted("side")
+
+    assert status.backgroundBrush.style() != Qt.BrushStyle.NoBrush
+    assert symbol.backgroundBrush.style() == Qt.BrushStyle.NoBrush
+    assert not symbol.font.bold()
+    assert not symbol.displayAlignment & Qt.AlignmentFlag.AlignHCenter
+    assert side.backgroundBrush.style() == Qt.BrushStyle.NoBrush
+    side_colour = model.index_of(command_id, model.column_index("side")).data(
+        Qt.ItemDataRole.ForegroundRole
+    )
+    assert side.palette.text().color() == side_colour.color()

@@ -338,19 +338,23 @@ class OrdersModel(QAbstractItemModel):
         seven calls into Python per cell, each through the proxy)."""
         node = self.node(index)
         span = roleDataSpan
-        if isinstance(node, OrderRecord):
-            row = self._rendered(node)
-            column = index.column()
-            for number in range(len(span)):
-                item = span[number]
-                role = item.role()
-                value = row.get(role, column) if role in _CACHED_ROLES else self.data(index, role)
-                if value is not None:  # the delegate's span starts empty
-                    item.setData(value)
-            return
+        row = self._rendered(node) if isinstance(node, OrderRecord) else None
+        column = index.column()
         for number in range(len(span)):
             item = span[number]
-            item.setData(None if node is None else self.data(index, item.role()))
+            role = item.role()
+            if node is None:
+                value = None
+            elif row is not None and role in _CACHED_ROLES:
+                value = row.get(role, column)
+            else:
+                value = self.data(index, role)
+            # the delegate hands every cell the same slots: a role this cell lacks is cleared,
+            # or the last cell's colour and alignment are painted here too
+            if value is None:
+                item.clearData()
+            else:
+                item.setData(value)
 
     def _rendered(self, record: OrderRecord) -> RenderedRow:
         row = self._rows.get(record.command_id)
