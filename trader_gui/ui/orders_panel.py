@@ -56,7 +56,8 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[OrderStatus] | None], ...] = (
     ("Sent to broker", frozenset({OrderStatus.SENT_TO_BROKER})),
 )
 ALL_STRATEGIES = "All strategies"
-STRATEGY_CHARS = 16
+STRATEGY_CHARS = 12
+SEARCH_CHARS = 16
 """The strategy filter's width, in characters."""
 COUNT_SAMPLE = "99,999 of 99,999 orders · 9,999 open"
 EARLIER_BATCH = 5_000
@@ -138,6 +139,8 @@ class OrdersPanel(QWidget):
         self.search = QLineEdit()
         self.search.setObjectName("orderSearch")
         self.search.setPlaceholderText("Search id, ticket, symbol, status, reason…")
+        # the filter a trader types into most: never squeezed below a symbol and a status
+        self.search.setMinimumWidth(self.search.fontMetrics().averageCharWidth() * SEARCH_CHARS)
         self.search.setClearButtonEnabled(True)
         self.count_label = QLabel()
         self.count_label.setObjectName("mutedLabel")

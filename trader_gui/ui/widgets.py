@@ -76,10 +76,11 @@ class SteadyBox(QWidget):
     is laid out for any other reason.
     """
 
-    def __init__(self, label: QLabel, sample: str) -> None:
+    def __init__(self, label: QLabel, sample: str, *, sample_is_minimum: bool = False) -> None:
         super().__init__(label.parentWidget())
         self.label = label
         self._sample = sample
+        self._sample_is_minimum = sample_is_minimum
         label.setParent(self)
         policy = label.sizePolicy()
         policy.setHeightForWidth(label.wordWrap())
@@ -93,9 +94,11 @@ class SteadyBox(QWidget):
         return QSize(max(own.width(), math.ceil(sample) + self._across()), own.height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        if self.label.wordWrap():
-            return self.label.minimumSizeHint()
-        return self.sizeHint()
+        """The text shown now, not the sample, unless the sample must never be cut (money):
+        the sample is the room the box asks for, and the window must still fit a laptop."""
+        if self._sample_is_minimum and not self.label.wordWrap():
+            return self.sizeHint()
+        return self.label.minimumSizeHint()
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return self.label.wordWrap()
