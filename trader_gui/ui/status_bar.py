@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.market_calendar import MarketState, MarketStatus
@@ -30,9 +30,6 @@ BUSY_HOLD_OFF_MS = 150
 """How long sending must last before the busy indicator shows: a ticket that is answered
 sooner shows nothing, so a burst of quick orders does not flash the status bar per order."""
 POLL_SAMPLE = "Poll failed 23:59:59 · 99999 ms"
-SHORT_CHARS = 14
-"""The least width of the masters and market texts: they give way on a narrow screen (the
-full text in the tooltip) so the window still fits a laptop."""
 NOTICE_MS = {Level.INFO: 8_000, Level.WARNING: 20_000, Level.ERROR: 60_000}
 CONNECTION_STATE = {
     Connection.CONNECTED: "ok",
@@ -82,9 +79,6 @@ class StatusBar(QStatusBar):
         self.market = QLabel()
         self.market.setObjectName("marketLabel")
         self.market.setVisible(False)
-        for long_text in (self.masters, self.market):  # clipped on a narrow screen, in full
-            long_text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            long_text.setMinimumWidth(long_text.fontMetrics().averageCharWidth() * SHORT_CHARS)
         for widget in (
             self.queue,
             self.busy_label,
