@@ -40,6 +40,7 @@ from trader_gui.domain.prices import is_on_tick
 from trader_gui.domain.slicing import plan_slices
 from trader_gui.engine.blockers import Block, Blockers
 from trader_gui.engine.config import EngineConfig
+from trader_gui.engine.database_health import database_reason
 from trader_gui.engine.events import (
     EventBus,
     KillSwitchChanged,
@@ -206,7 +207,7 @@ class OrderEngine:
             log.error("order %s not sent: the database failed: %s", command.command_id, error)
             raise OrderNotSentError(
                 f"Not sent: order {command.command_id} could not be recorded in the database "
-                f"({_database_reason(error)}); nothing went to the broker."
+                f"({database_reason(error)}); nothing went to the broker."
             ) from None
         finally:
             self._running -= 1
@@ -582,7 +583,7 @@ class OrderEngine:
             Notice(
                 Level.ERROR,
                 f"Order {command.command_id} reached {self.broker.name}{where}, but its answer "
-                f"could not be recorded in the database ({_database_reason(error)}). It is not "
+                f"could not be recorded in the database ({database_reason(error)}). It is not "
                 "sent again; the watcher records it once the database can be written.",
             )
         )
@@ -750,13 +751,6 @@ class OrderEngine:
         if record is None:
             raise KeyError(f"no order {command_id}")
         return record
-
-
-def _database_reason(error: SQLAlchemyError) -> str:
-    """The driver's own words ("database or disk is full"), never the SQL statement."""
-    original = getattr(error, "orig", None) or error
-    text = str(original).strip().splitlines()
-    return text[0] if text else type(original).__name__
 
 
 def _request_for(command: OrderCommand) -> PlaceOrderRequest:
