@@ -7,7 +7,7 @@ live in `engine_support` (a module name no other test folder uses).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ from trader_gui.brokers.paper_config import PaperConfig
 from trader_gui.domain.instruments import InstrumentCatalog
 from trader_gui.engine.config import EngineConfig
 from trader_gui.engine.runtime import Runtime
+from trader_gui.engine.workers import Workers
+from trader_gui.persistence.database import open_database, sqlite_url
+from trader_gui.persistence.repository import OrderRepository
 
 
 @pytest.fixture
@@ -52,3 +55,24 @@ async def harness(
 @pytest_asyncio.fixture
 async def runtime(harness: Harness) -> Runtime:
     return await harness.start()
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """The SQLite file of the tests that drive the database thread without an engine."""
+    return tmp_path / "orders.sqlite3"
+
+
+@pytest.fixture
+def repository(path: Path) -> Iterator[OrderRepository]:
+    repository = OrderRepository(open_database(sqlite_url(path)))
+    yield repository
+    repository.close()
+
+
+@pytest.fixture
+def workers(repository: OrderRepository) -> Iterator[Workers]:
+    """One broker thread and the database thread, its writes grouped into commits."""
+    workers = Workers(1, group=repository.transaction)
+    yield workers
+    workers.shutdown()

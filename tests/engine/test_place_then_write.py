@@ -4,7 +4,6 @@ once committed, a late answer never written, an answer that needs the loop hande
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,25 +18,6 @@ from trader_gui.persistence.repository import Applied, OrderRepository, StatusCh
 
 pytestmark = pytest.mark.asyncio
 AT = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "orders.sqlite3"
-
-
-@pytest.fixture
-def repository(path: Path) -> Iterator[OrderRepository]:
-    repository = OrderRepository(open_database(sqlite_url(path)))
-    yield repository
-    repository.close()
-
-
-@pytest.fixture
-def workers(repository: OrderRepository) -> Iterator[Workers]:
-    workers = Workers(1, group=repository.transaction)
-    yield workers
-    workers.shutdown()
 
 
 @pytest.fixture
