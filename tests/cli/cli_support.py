@@ -62,6 +62,29 @@ class Cli:
         )
         return Result(completed.returncode, completed.stdout, completed.stderr)
 
+    def start_headless(self) -> subprocess.Popen[str]:
+        """`python -m trader_gui --headless` on this test's database, polling every 0.2 s,
+        its output (stderr too) on `stdout`. The caller stops it."""
+        config = self.home / "config.toml"
+        config.write_text("poll_interval_s = 0.2\n", encoding="utf-8")
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "trader_gui",
+                "--headless",
+                "--db",
+                self.db_url,
+                "--config",
+                str(config),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.environment(),
+            cwd=self.home,
+        )
+
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "PYTHON"))}
         env.update(folders(self.home))

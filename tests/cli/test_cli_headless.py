@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from queue import Empty, Queue
@@ -18,25 +17,7 @@ WAIT_S = 30
 
 @pytest.fixture
 def headless(cli: Cli) -> Iterator[tuple[subprocess.Popen[str], Queue[str]]]:
-    config = cli.home / "config.toml"
-    config.write_text("poll_interval_s = 0.2\n", encoding="utf-8")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trader_gui",
-            "--headless",
-            "--db",
-            cli.db_url,
-            "--config",
-            str(config),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=cli.environment(),
-        cwd=cli.home,
-    )
+    process = cli.start_headless()
     lines: Queue[str] = Queue()
 
     def pump() -> None:

@@ -4,8 +4,6 @@ exit 2 on bad input and the last good masters kept."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,25 +113,7 @@ def test_masters_without_an_action_is_a_usage_error(cli: Cli) -> None:
 def test_headless_starts_on_the_cached_masters_and_logs_the_count(cli: Cli) -> None:
     loaded = cli.run("masters", "load", *map(str, write_shoonya_day(cli.home / "d")), db=False)
     assert loaded.code == 0
-    config = cli.home / "config.toml"
-    config.write_text("poll_interval_s = 0.2\n", encoding="utf-8")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trader_gui",
-            "--headless",
-            "--db",
-            cli.db_url,
-            "--config",
-            str(config),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=cli.environment(),
-        cwd=cli.home,
-    )
+    process = cli.start_headless()
     try:
         assert process.stdout is not None
         seen = []
