@@ -339,13 +339,7 @@ class OrderRepository:
         current = change.expect_from
         if not isinstance(current, OrderStatus) or not self.engine.dialect.update_returning:
             return self.apply(change)
-        if not transitions.is_allowed(current, change.to_status):
-            log.warning(
-                "order %s: %s -> %s refused by the transition table",
-                change.command_id,
-                current,
-                change.to_status,
-            )
+        if not _legal(change, current):
             return None
         parameters = _wanted(change, current) | {
             "updated_at": change.at,
@@ -747,6 +741,19 @@ def _command_values(command: OrderCommand) -> dict[str, Any]:
     }
 
 
+def _legal(change: StatusChange, current: OrderStatus) -> bool:
+    """The transition table allows this move; a refused one is logged, never written."""
+    if transitions.is_allowed(current, change.to_status):
+        return True
+    log.warning(
+        "order %s: %s -> %s refused by the transition table",
+        change.command_id,
+        current,
+        change.to_status,
+    )
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What one change writes: the changed columns, and the record and transition after it."""
@@ -768,13 +775,7 @@ def _plan(row: Row[Any] | None, change: StatusChange) -> _Plan | None:
     current = OrderStatus(row.status)
     if change.expect_from is not _KEEP and current is not change.expect_from:
         return None
-    if not transitions.is_allowed(current, change.to_status):
-        log.warning(
-            "order %s: %s -> %s refused by the transition table",
-            change.command_id,
-            current,
-            change.to_status,
-        )
+    if not _legal(change, current):
         return None
     updates = _updates(row, change)
     if not updates:
