@@ -141,12 +141,11 @@ def run_window(
     paths.ensure()
     listener = start_file_logging(paths)
     ensure_safe_refcounts()  # before the first Qt call (it logs when it applies)
-    import qasync
     from PySide6.QtWidgets import QApplication
 
-    from trader_gui.ui.gui_thread_gc import GuiThreadCollector, release_loop_timers
     from trader_gui.ui.starting_window import StartingWindow
     from trader_gui.ui.theme import apply_theme
+    from trader_gui.ui.window_loop import window_loop
 
     reporter = ErrorReporter()
     reporter.install()
@@ -161,64 +160,55 @@ def run_window(
         log.warning("no window icon: %s", error)
     apply_theme(app, settings.theme)  # the starting window already in the trader's colours
     app.setQuitOnLastWindowClosed(False)  # the window ends the loop itself, after shutdown
-    collector = GuiThreadCollector()  # Qt objects in garbage die on this thread only
-    collector.start()
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    loop.set_exception_handler(reporter.loop_exception)
-    if probe is not None:
-        probe.mark("qt_app")
     try:
+        with window_loop(app, reporter.loop_exception) as loop:
+            if probe is not None:
+                probe.mark("qt_app")
 
-        async def main() -> int:
-            starting = StartingWindow(
-                options.broker or settings.broker,
-                options.client_id or settings.client_id,
-                config_dir=paths.config_dir,
-            )
-            front: list[Any] = [starting]  # the window Ctrl+C closes
-            ticker, previous_sigint = _close_on_sigint(lambda: front[0])
-            try:
-                if probe is not None:
-                    probe.watch_paint(starting)
-                starting.show()
-                await starting.first_paint()
-                mark = probe.mark if probe is not None else _no_mark
-                runtime = await _start_engine(settings, paths, options, starting, mark)
-                if runtime is None:
-                    return 0 if starting.close_requested else 1
-                from trader_gui.ui.bridge import EngineBridge
-                from trader_gui.ui.main_window import MainWindow
-
-                bridge = EngineBridge(runtime)
-                window = MainWindow(bridge, settings, paths=paths, config_path=config_path)
-                if probe is not None:
-                    probe.watch_ready(window, bridge.ready_changed)
-                reporter.show = window.show_internal_error
-                window.show()
-                _retire(starting)  # its backing store is megabytes: freed now, not at exit
-                front[0] = window
-                window.start()
+            async def main() -> int:
+                starting = StartingWindow(
+                    options.broker or settings.broker,
+                    options.client_id or settings.client_id,
+                    config_dir=paths.config_dir,
+                )
+                front: list[Any] = [starting]  # the window Ctrl+C closes
+                ticker, previous_sigint = _close_on_sigint(lambda: front[0])
                 try:
-                    await window.shutdown_done.wait()
-                finally:
-                    reporter.show = None
-                    window.deleteLater()
-                return 0
-            finally:
-                ticker.stop()
-                with contextlib.suppress(ValueError, TypeError):
-                    signal.signal(signal.SIGINT, previous_sigint)
-                if front[0] is starting:
-                    _retire(starting)
+                    if probe is not None:
+                        probe.watch_paint(starting)
+                    starting.show()
+                    await starting.first_paint()
+                    mark = probe.mark if probe is not None else _no_mark
+                    runtime = await _start_engine(settings, paths, options, starting, mark)
+                    if runtime is None:
+                        return 0 if starting.close_requested else 1
+                    from trader_gui.ui.bridge import EngineBridge
+                    from trader_gui.ui.main_window import MainWindow
 
-        return int(loop.run_until_complete(main()))
+                    bridge = EngineBridge(runtime)
+                    window = MainWindow(bridge, settings, paths=paths, config_path=config_path)
+                    if probe is not None:
+                        probe.watch_ready(window, bridge.ready_changed)
+                    reporter.show = window.show_internal_error
+                    window.show()
+                    _retire(starting)  # its backing store is megabytes: freed now, not at exit
+                    front[0] = window
+                    window.start()
+                    try:
+                        await window.shutdown_done.wait()
+                    finally:
+                        reporter.show = None
+                        window.deleteLater()
+                    return 0
+                finally:
+                    ticker.stop()
+                    with contextlib.suppress(ValueError, TypeError):
+                        signal.signal(signal.SIGINT, previous_sigint)
+                    if front[0] is starting:
+                        _retire(starting)
+
+            return int(loop.run_until_complete(main()))
     finally:
-        _cancel_leftovers(loop)
-        loop.close()
-        release_loop_timers(loop)
-        asyncio.set_event_loop(None)
-        collector.stop()
         reporter.uninstall()
         log.info("window closed")
         stop_file_logging(listener)
@@ -372,14 +362,3 @@ def _close_on_sigint(front: Callable[[], Any]) -> tuple[Any, Any]:
     ticker.timeout.connect(lambda: None)  # lets Python run its signal handlers
     ticker.start(250)
     return ticker, previous
-
-
-def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    if not pending:
-        return
-    log.warning("%d tasks still running at exit: cancelling them", len(pending))
-    for task in pending:
-        task.cancel()
-    with contextlib.suppress(Exception):
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import qasync
 from PySide6.QtCore import QEvent, QObject, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -44,9 +43,9 @@ from trader_gui.persistence.database import sqlite_url
 from trader_gui.settings import Settings
 from trader_gui.ui.app_icon import IconMissingError, application_icon
 from trader_gui.ui.bridge import EngineBridge
-from trader_gui.ui.gui_thread_gc import GuiThreadCollector, release_loop_timers
 from trader_gui.ui.main_window import MainWindow
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
+from trader_gui.ui.window_loop import window_loop
 
 T = TypeVar("T")
 qt_log = logging.getLogger("trader_gui.self_test.qt")
@@ -155,22 +154,11 @@ def _run(paths: AppPaths, steps: Steps, timeout_s: float) -> str | None:
                 f"Qt platform {app.platformName()}, folder {paths.data_dir.parent}",
                 flush=True,
             )
-        collector = GuiThreadCollector()
-        collector.start()
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        loop.set_exception_handler(reporter.loop_exception)
-        try:
+        with window_loop(app, reporter.loop_exception) as loop:
             failure: str | None = loop.run_until_complete(
                 _drive_with_deadline(app, reporter, paths, steps, timeout_s)
             )
             return failure
-        finally:
-            _cancel_leftovers(loop)
-            loop.close()
-            release_loop_timers(loop)
-            asyncio.set_event_loop(None)
-            collector.stop()
     except Exception as error:  # a failure before the loop runs (Qt cannot start)
         return _sentence(error)
     finally:
@@ -382,15 +370,6 @@ def _no_tasks_left() -> None:
     if left:
         names = ", ".join(sorted(t.get_name() for t in left))
         raise StepFailedError(f"tasks still running after shutdown: {names}")
-
-
-def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        with contextlib.suppress(Exception):
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _sentence(error: BaseException) -> str:
