@@ -72,6 +72,19 @@ SOON_GAP_MAX_S = 0.25
 PRICE_PLACES = Decimal("0.000001")
 
 
+def next_poll_at(started: float, ended: float, interval_s: float) -> float:
+    """When the poll after one that ran from `started` to `ended` is due.
+
+    Polls start `interval_s` apart, not `interval_s` after the last one ended: a fill just
+    after a poll read the book then waits one interval for the next read, not an interval
+    plus a poll, so it reaches the screen within the interval and the poll's own few
+    milliseconds. A poll that ran long is followed by a rest as long as it took (at least
+    SOON_GAP_S), so a slow broker or a huge book never has the loop polling back to back.
+    """
+    took = ended - started
+    return max(started + interval_s, ended + max(SOON_GAP_S, took))
+
+
 @dataclass(frozen=True, slots=True)
 class ReconcileResult:
     applied: list[Applied]
@@ -412,11 +425,8 @@ class Watcher:
     async def _run(self) -> None:
         """Wait, then poll; the runtime made the first poll itself before starting this."""
         while not self._stopping:
-            delay = self.engine.config.poll_interval_s
-            if self._failures:
-                delay = min(self.engine.config.max_backoff_s, delay * 2 ** min(self._failures, 6))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                await asyncio.wait_for(self._wake.wait(), self._until_next_poll())
             gap = self._soon_gap()
             if gap > 0 and not self._stopping:
                 await asyncio.sleep(gap)
@@ -424,6 +434,19 @@ class Watcher:
             if self._stopping:
                 return
             await self.poll_once()
+
+    def _until_next_poll(self) -> float:
+        """Seconds until the next interval poll: a fixed rate while the broker answers, a
+        backoff from now after failures."""
+        config = self.engine.config
+        if self._failures:
+            backoff: float = config.poll_interval_s * 2 ** min(self._failures, 6)
+            return min(config.max_backoff_s, backoff)
+        if self._last_poll is None:
+            return config.poll_interval_s
+        ended, took = self._last_poll
+        due = next_poll_at(ended - took, ended, config.poll_interval_s)
+        return max(0.0, due - asyncio.get_running_loop().time())
 
     def _soon_gap(self) -> float:
         """How much longer an early poll waits so polls do not run back to back."""
