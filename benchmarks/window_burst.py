@@ -39,6 +39,7 @@ from trader_gui.domain.enums import OrderStatus
 from trader_gui.domain.order import OrderRecord
 from trader_gui.engine.events import Event, OrderUpdated
 from trader_gui.paths import AppPaths
+from trader_gui.ui.gui_thread_gc import GuiThreadCollector
 
 TARGET_2000_S = 1.0
 
@@ -101,9 +102,14 @@ async def engine_burst(folder: Path, orders: int, poll_interval_s: float) -> Bur
     return Burst(orders, submitted - started, ended - started, executed, len(final))
 
 
-async def window_burst(folder: Path, orders: int, poll_interval_s: float) -> Burst:
+async def window_burst(
+    folder: Path,
+    orders: int,
+    poll_interval_s: float,
+    collector: GuiThreadCollector | None = None,
+) -> Burst:
     """The burst through the bridge with the window open, until its table shows all final."""
-    async with open_window(folder, poll_interval_s=poll_interval_s) as session:
+    async with open_window(folder, poll_interval_s=poll_interval_s, collector=collector) as session:
         model = session.window.orders.model
         commands = [entry_ticket(index) for index in range(orders)]
         wanted = {command.command_id for command in commands}
@@ -162,7 +168,9 @@ def measure(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 engine = asyncio.run(
                     engine_burst(Path(folder) / f"engine{size}", size, options.poll)
                 )
-                window = host.run(window_burst(Path(folder) / f"window{size}", size, options.poll))
+                window = host.run(
+                    window_burst(Path(folder) / f"window{size}", size, options.poll, host.collector)
+                )
                 runs.append(_figures(engine, window))
     finally:
         host.close()

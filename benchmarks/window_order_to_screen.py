@@ -31,6 +31,7 @@ from benchmarks.common import SYMBOL, emit, entry_ticket, machine, percentile
 from benchmarks.window_support import QtHost, WindowSession, open_window
 from trader_gui.domain.enums import Exchange, OrderStatus, OrderType
 from trader_gui.engine.events import Event, OrderUpdated
+from trader_gui.ui.gui_thread_gc import GuiThreadCollector
 
 MARKET = Decimal("800.00")
 LIMIT = Decimal("790.00")
@@ -82,8 +83,10 @@ async def one_fill(session: WindowSession, index: int, poll_s: float) -> tuple[f
     return engine_at - filled, shown_at - filled, executed
 
 
-async def run(folder: Path, orders: int, poll_s: float) -> dict[str, Any]:
-    async with open_window(folder, poll_interval_s=poll_s) as session:
+async def run(
+    folder: Path, orders: int, poll_s: float, collector: GuiThreadCollector | None = None
+) -> dict[str, Any]:
+    async with open_window(folder, poll_interval_s=poll_s, collector=collector) as session:
         session.broker.set_price(Exchange.NSE, SYMBOL, MARKET)
         results = [await one_fill(session, index, poll_s) for index in range(orders)]
     engine_ms = [engine * 1000 for engine, _, _ in results]
@@ -155,7 +158,7 @@ def measure(argv: Sequence[str] | None = None) -> dict[str, Any]:
     host = QtHost()
     try:
         with tempfile.TemporaryDirectory(prefix="trader-gui-bench-") as folder:
-            return host.run(run(Path(folder), options.orders, options.poll))
+            return host.run(run(Path(folder), options.orders, options.poll, host.collector))
     finally:
         host.close()
 

@@ -34,7 +34,7 @@ from trader_gui.persistence.database import open_database, sqlite_url
 from trader_gui.persistence.repository import OrderRepository
 from trader_gui.settings import Settings
 from trader_gui.ui.bridge import EngineBridge
-from trader_gui.ui.gui_thread_gc import release_loop_timers
+from trader_gui.ui.gui_thread_gc import GuiThreadCollector, release_loop_timers
 from trader_gui.ui.main_window import MainWindow
 from trader_gui.ui.qt_guard import ensure_safe_refcounts
 
@@ -76,7 +76,9 @@ def build_runtime(
 
 class QtHost:
     """One QApplication and one qasync loop for the process; coroutines run on it in turn
-    (an `asyncio.run` for a reference may come between two of them)."""
+    (an `asyncio.run` for a reference may come between two of them). While one runs, cycles
+    are collected as in the program: on the window's thread, by its collector, which a
+    window settles once its start-up is over (`open_window`)."""
 
     def __init__(self) -> None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the app is made
@@ -87,12 +89,15 @@ class QtHost:
         app.setQuitOnLastWindowClosed(False)
         self.app = app
         self.loop = qasync.QEventLoop(app)
+        self.collector = GuiThreadCollector()
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         asyncio.set_event_loop(self.loop)
+        self.collector.start()
         try:
             return self.loop.run_until_complete(coroutine)
         finally:
+            self.collector.stop()
             asyncio.set_event_loop(None)
 
     def close(self) -> None:
@@ -154,10 +159,15 @@ class WindowSession:
 
 @contextlib.asynccontextmanager
 async def open_window(
-    folder: Path, *, poll_interval_s: float, fill_latency_s: float = 0.0
+    folder: Path,
+    *,
+    poll_interval_s: float,
+    fill_latency_s: float = 0.0,
+    collector: GuiThreadCollector | None = None,
 ) -> AsyncIterator[WindowSession]:
     """The main window shown and started as the program does, yielded once the engine is
-    ready for tickets; on the way out it shuts down as a close does."""
+    ready for tickets and the chart is built; then, as the program does, the `collector`
+    settles. On the way out it shuts down as a close does."""
     paths = AppPaths.under(folder)
     runtime, broker = build_runtime(paths, poll_interval_s, fill_latency_s=fill_latency_s)
     listener = start_file_logging(paths)
@@ -171,6 +181,12 @@ async def open_window(
         window.show()
         window.start()
         await asyncio.wait_for(ready.wait(), 60)
+        charted = asyncio.Event()
+        window.pnl.chart_ready.connect(charted.set)
+        if not window.pnl.chart_built:
+            await asyncio.wait_for(charted.wait(), 60)
+        if collector is not None:
+            collector.settle()
         yield WindowSession(window, bridge, runtime, broker, paths)
     finally:
         await window.shutdown()

@@ -161,7 +161,7 @@ def run_window(
     apply_theme(app, settings.theme)  # the starting window already in the trader's colours
     app.setQuitOnLastWindowClosed(False)  # the window ends the loop itself, after shutdown
     try:
-        with window_loop(app, reporter.loop_exception) as loop:
+        with window_loop(app, reporter.loop_exception) as running:
             if probe is not None:
                 probe.mark("qt_app")
 
@@ -189,6 +189,8 @@ def run_window(
                     window = MainWindow(bridge, settings, paths=paths, config_path=config_path)
                     if probe is not None:
                         probe.watch_ready(window, bridge.ready_changed)
+                    # Start-up ends with the chart: what is alive then lives all day.
+                    window.pnl.chart_ready.connect(running.collector.settle)
                     reporter.show = window.show_internal_error
                     window.show()
                     _retire(starting)  # its backing store is megabytes: freed now, not at exit
@@ -207,7 +209,7 @@ def run_window(
                     if front[0] is starting:
                         _retire(starting)
 
-            return int(loop.run_until_complete(main()))
+            return int(running.loop.run_until_complete(main()))
     finally:
         reporter.uninstall()
         log.info("window closed")

@@ -70,6 +70,15 @@ def test_the_window_paints_before_the_engine_is_imported_or_built(
     assert marks["first_paint"] <= marks["imported"] <= marks["engine_built"] <= marks["ready"]
 
 
+def test_once_started_a_full_collection_walks_only_what_came_after_start_up(
+    program_start: dict[str, Any],
+) -> None:
+    """Start-up's objects are frozen once the chart is built: a full collection during a
+    burst of orders then walks the day's objects, not the program's hundred thousand."""
+    assert program_start["objects_frozen"] > 50_000
+    assert program_start["objects_collectable"] < program_start["objects_frozen"] / 5
+
+
 def test_a_start_with_intake_and_telegram_off_never_imports_their_libraries(
     program_start: dict[str, Any],
 ) -> None:

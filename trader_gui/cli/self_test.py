@@ -154,8 +154,8 @@ def _run(paths: AppPaths, steps: Steps, timeout_s: float) -> str | None:
                 f"Qt platform {app.platformName()}, folder {paths.data_dir.parent}",
                 flush=True,
             )
-        with window_loop(app, reporter.loop_exception) as loop:
-            failure: str | None = loop.run_until_complete(
+        with window_loop(app, reporter.loop_exception) as running:
+            failure: str | None = running.loop.run_until_complete(
                 _drive_with_deadline(app, reporter, paths, steps, timeout_s)
             )
             return failure

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -153,6 +153,9 @@ class LimitRow(QWidget):
 
 
 class PnlPanel(QWidget):
+    chart_ready = Signal()
+    """The chart is built: the last of start-up's work (pyqtgraph is imported for it)."""
+
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pnlPanel")
@@ -346,6 +349,7 @@ class PnlPanel(QWidget):
         self._style_chart()
         self._place_limit_lines()
         self._redraw()
+        self.chart_ready.emit()
 
     @property
     def chart_built(self) -> bool:

@@ -2,13 +2,15 @@
 
 Set TRADER_GUI_STARTUP_PROBE to a file path and the window writes there, as one JSON object,
 the wall-clock time (`time.time()`) of each stage of its start, which of the heavy libraries
-were imported at the first paint and at ready, its resident memory once it is ready and has
-settled, and then closes itself the normal way. Nothing else changes: the program starts
+were imported at the first paint and at ready, its resident memory and the objects a full
+collection still walks once it is ready and has settled, and then closes itself the normal
+way. Nothing else changes: the program starts
 exactly as it does for the trader, so the figures are the trader's.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -98,6 +100,8 @@ class StartupProbe(QObject):
             "heavy_modules_loaded": self.loaded,
             "memory_at_ready_kib": self.memory_at_ready,
             "memory_settled_kib": memory_kib(),
+            "objects_frozen": gc.get_freeze_count(),
+            "objects_collectable": len(gc.get_objects()),
         }
         try:
             self._path.write_text(json.dumps(report), encoding="utf-8")

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import qasync
@@ -17,11 +18,18 @@ from trader_gui.ui.gui_thread_gc import GuiThreadCollector, release_loop_timers
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class WindowLoop:
+    loop: qasync.QEventLoop
+    collector: GuiThreadCollector
+    """Settle it once start-up is over (`GuiThreadCollector.settle`)."""
+
+
 @contextlib.contextmanager
 def window_loop(
     app: QApplication,
     on_exception: Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object],
-) -> Iterator[qasync.QEventLoop]:
+) -> Iterator[WindowLoop]:
     """The loop, with Qt's garbage collected on this thread only (gui_thread_gc says why).
     At the end, tasks still running are cancelled, and the closed loop's timers are released
     here, on the window's thread."""
@@ -31,7 +39,7 @@ def window_loop(
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(on_exception)
     try:
-        yield loop
+        yield WindowLoop(loop, collector)
     finally:
         cancel_leftovers(loop)
         loop.close()
