@@ -12,7 +12,7 @@ window, timed until the engine has emitted every order final. The ratio window /
 the window's overhead. Targets: 2,000 orders in under 1 s, time per order flat across
 sizes, no loop stall over 50 ms.
 
-    python -m benchmarks.window_burst [--sizes 500 1000 2000 5000] [--poll 1.0]
+    python -m benchmarks.window_burst [--sizes 500 1000 2000 5000] [--poll 1.0] [--in-flight 1]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import argparse
 import asyncio
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from benchmarks.window_support import (
 )
 from trader_gui.app import start_file_logging, stop_file_logging
 from trader_gui.domain.enums import OrderStatus
-from trader_gui.domain.order import OrderRecord
+from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.engine.events import Event, OrderUpdated
 from trader_gui.paths import AppPaths
 from trader_gui.ui.gui_thread_gc import GuiThreadCollector
@@ -65,7 +65,25 @@ def deadline(orders: int) -> float:
     return 60.0 + orders * 0.1
 
 
-async def engine_burst(folder: Path, orders: int, poll_interval_s: float) -> Burst:
+async def in_desks(
+    commands: Sequence[OrderCommand],
+    in_flight: int,
+    submit: Callable[[OrderCommand], Awaitable[object]],
+) -> None:
+    """Every command through `submit`, `in_flight` at a time: 1 is the order form's way (one
+    ticket after another), more the intake's (each sender's request its own task)."""
+    pending = iter(commands)
+
+    async def one_desk() -> None:
+        for command in pending:  # shared: each desk takes the next command
+            await submit(command)
+
+    await asyncio.gather(*(one_desk() for _ in range(in_flight)))
+
+
+async def engine_burst(
+    folder: Path, orders: int, poll_interval_s: float, in_flight: int = 1
+) -> Burst:
     """The reference: the bridge's path on the Runtime alone, no window, no Qt."""
     paths = AppPaths.under(folder)
     runtime, _ = build_runtime(paths, poll_interval_s)
@@ -89,9 +107,12 @@ async def engine_burst(folder: Path, orders: int, poll_interval_s: float) -> Bur
     try:
         await runtime.start()
         started = time.perf_counter()
-        for command in commands:
+
+        async def submit(command: OrderCommand) -> None:
             await runtime.engine.submit_ticket(command)
             runtime.watcher.poll_soon()
+
+        await in_desks(commands, in_flight, submit)
         submitted = time.perf_counter()
         ended = await asyncio.wait_for(finished, deadline(orders))
     finally:
@@ -107,6 +128,7 @@ async def window_burst(
     orders: int,
     poll_interval_s: float,
     collector: GuiThreadCollector | None = None,
+    in_flight: int = 1,
 ) -> Burst:
     """The burst through the bridge with the window open, until its table shows all final."""
     async with open_window(folder, poll_interval_s=poll_interval_s, collector=collector) as session:
@@ -143,8 +165,7 @@ async def window_burst(
         heartbeat = Heartbeat()
         heartbeat.start()
         started = time.perf_counter()
-        for command in commands:
-            await session.bridge.submit(command)
+        await in_desks(commands, in_flight, session.bridge.submit)
         submitted = time.perf_counter()
         ended = await asyncio.wait_for(finished, deadline(orders))
         heartbeat.stop()
@@ -166,10 +187,18 @@ def measure(argv: Sequence[str] | None = None) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="trader-gui-bench-") as folder:
             for size in options.sizes:
                 engine = asyncio.run(
-                    engine_burst(Path(folder) / f"engine{size}", size, options.poll)
+                    engine_burst(
+                        Path(folder) / f"engine{size}", size, options.poll, options.in_flight
+                    )
                 )
                 window = host.run(
-                    window_burst(Path(folder) / f"window{size}", size, options.poll, host.collector)
+                    window_burst(
+                        Path(folder) / f"window{size}",
+                        size,
+                        options.poll,
+                        host.collector,
+                        options.in_flight,
+                    )
                 )
                 runs.append(_figures(engine, window))
     finally:
@@ -183,6 +212,7 @@ def measure(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "benchmark": "window_burst",
         "machine": machine(),
         "poll_interval_s": options.poll,
+        "in_flight": options.in_flight,
         "stall_target_ms": STALL_TARGET_MS,
         "runs": runs,
         "complete": all(run["complete"] for run in runs),
@@ -211,7 +241,8 @@ def table(report: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         (
             "burst",
-            f"orders back to back through EngineBridge.submit; poll {report['poll_interval_s']} s",
+            f"orders back to back through EngineBridge.submit, {report['in_flight']} in flight; "
+            f"poll {report['poll_interval_s']} s",
         )
     ]
     for run in report["runs"]:
@@ -258,6 +289,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--poll", type=float, default=1.0, help="the watcher's poll interval (default 1.0 s)"
+    )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=1,
+        help="tickets in flight at once: 1 is the order form's way (default), more the intake's",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser.parse_args(argv)
