@@ -181,6 +181,29 @@ def test_the_order_path_runs_on_the_driver(
     assert len(ran) == 1
 
 
+@pytest.mark.parametrize("where", ["engine", "connection", "connection class"])
+def test_a_listener_on_cores_execution_sees_every_statement(
+    repo: OrderRepository, where: str
+) -> None:
+    hot = HotStatements(repo.engine.dialect)
+    seen: list[str] = []
+
+    def listener(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    with repo.engine.begin() as connection:
+        target: Any = {"engine": repo.engine, "connection": connection}.get(where, Connection)
+        event.listen(target, "before_cursor_execute", listener)
+        try:
+            hot.execute(connection, _INSERT_ORDER, _values(ticket()))
+        finally:
+            event.remove(target, "before_cursor_execute", listener)
+        hot.execute(connection, _INSERT_ORDER, _values(ticket()))
+
+    assert len(seen) == 1
+    assert seen[0].startswith("INSERT INTO orders")
+
+
 # ---- writes: on the driver, read back through Core, and the twin through Core -------------
 
 

@@ -204,7 +204,9 @@ class HotStatements:
 def _plain(connection: Connection) -> bool:
     """Nothing listens to Core's execution on this connection, and its transaction, if any,
     is usable (else Core runs the statement, and raises as it does)."""
-    dispatch = connection.dispatch
+    # A listener on the connection (or its class) marks it `_has_events`; without one, its
+    # events are its engine's, whose long-lived dispatch is cheaper to ask.
+    dispatch = connection.dispatch if connection._has_events else connection.engine.dispatch
     if (
         connection._echo
         or dispatch.before_execute
