@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from postgres_support import database_params, database_url, ticket
 from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from trader_gui.domain.enums import (
     Exchange,
@@ -37,6 +37,7 @@ from trader_gui.domain.enums import (
 )
 from trader_gui.domain.ids import new_command_id
 from trader_gui.domain.order import OrderCommand
+from trader_gui.persistence import hot_statements
 from trader_gui.persistence.database import open_database
 from trader_gui.persistence.hot_statements import HotStatements
 from trader_gui.persistence.repository import (
@@ -179,6 +180,25 @@ def test_the_order_path_runs_on_the_driver(
     with through_core(repo.engine) as ran:
         repo.kill_switch(order.client_id)
     assert len(ran) == 1
+
+
+def test_a_driver_not_checked_against_core_runs_everything_through_core(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hot_statements, "DRIVERS", frozenset())
+    repository = OrderRepository(open_database(url))
+    order = ticket()
+    try:
+        with through_core(repository.engine) as ran:
+            monkeypatch.setattr(hot_statements, "_plain", lambda _connection: True)
+            repository.create(order, AT)
+            repository.kill_switch(order.client_id)
+        stored = repository.get(order.command_id)
+    finally:
+        repository.close()
+
+    assert len(ran) >= 3  # both inserts and the read
+    assert stored is not None
 
 
 @pytest.mark.parametrize("where", ["engine", "connection", "connection class"])
@@ -557,6 +577,36 @@ def test_a_value_the_types_refuse_fails_as_through_core(repo: OrderRepository) -
     assert type(on_driver.value) is type(through.value)
     assert type(on_driver.value.orig) is type(through.value.orig) is ValueError
     assert repo.count_orders("PAPER") == 0
+
+
+def test_a_dropped_connection_is_invalidated_as_through_core(url: str) -> None:
+    if not url.startswith("postgresql"):
+        pytest.skip("a server to drop the connection: PostgreSQL only")
+    engine = open_database(url)
+    hot = HotStatements(engine.dialect)
+    outcomes = []
+    try:
+        for run in (hot.execute, lambda conn, statement, values: conn.execute(statement, values)):
+            with engine.connect() as connection:
+                pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                with engine.connect() as admin:
+                    admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
+                with pytest.raises(DBAPIError) as raised:
+                    run(connection, _INSERT_ORDER, _values(ticket()))
+                outcomes.append(
+                    (
+                        type(raised.value),
+                        raised.value.connection_invalidated,
+                        connection.invalidated,
+                    )
+                )
+        with engine.connect() as connection:  # the pool gives a working connection again
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1:] == (True, True)
 
 
 def _values(order: OrderCommand) -> dict[str, Any]:
