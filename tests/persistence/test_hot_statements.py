@@ -182,10 +182,17 @@ def test_the_order_path_runs_on_the_driver(
     assert len(ran) == 1
 
 
-def test_a_driver_not_checked_against_core_runs_everything_through_core(
-    url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("DRIVERS", frozenset(), id="a-driver-not-checked"),
+        pytest.param("INTERNALS", ((Connection, ("_gone",)),), id="a-sqlalchemy-without-them"),
+    ],
+)
+def test_elsewhere_everything_runs_through_core(
+    url: str, monkeypatch: pytest.MonkeyPatch, name: str, value: Any
 ) -> None:
-    monkeypatch.setattr(hot_statements, "DRIVERS", frozenset())
+    monkeypatch.setattr(hot_statements, name, value)
     repository = OrderRepository(open_database(url))
     order = ticket()
     try:

@@ -2,7 +2,7 @@
 
 Why: through Core each execution pays for a cache key, an execution context and a result
 object, about as much again as the driver's own `cursor.execute` of the same SQL, and an
-order makes eight such statements in steps 1-5. Here each statement is compiled once per
+order makes nine such statements in steps 1-5. Here each statement is compiled once per
 dialect and set of parameter keys by SQLAlchemy itself, as Core compiles it, and every value
 goes through the bind and result processors SQLAlchemy takes for its type (so Money and
 UtcDateTime convert by exactly the code Core runs): only the execution is the driver's.
@@ -13,8 +13,9 @@ reaches the caller through SQLAlchemy's own error handling: the same exception c
 (`IntegrityError` for a repeated key), the same invalidation of a dropped connection.
 
 Core runs the statement instead on a driver not checked against Core by the tests (only
-pysqlite and psycopg are), and whenever something listens to Core's execution (statement
-echo, cursor or execute events, as tests' storage faults do), so nothing hooked is bypassed.
+pysqlite and psycopg are), on a SQLAlchemy without the internals used here (`INTERNALS`), and
+whenever something listens to Core's execution (statement echo, cursor or execute events, as
+the tests' storage faults do), so nothing hooked is bypassed.
 """
 
 from __future__ import annotations
@@ -27,9 +28,18 @@ from typing import Any, cast
 from sqlalchemy import ClauseElement, Connection, Dialect
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
 
 DRIVERS = frozenset({"pysqlite", "psycopg"})
 """The DB-API drivers the tests compare against Core, value by value."""
+
+INTERNALS = (
+    (Connection, ("_handle_dbapi_exception", "_has_events")),
+    (SQLCompiler, ("_bind_processors", "escaped_bind_names", "positiontup")),
+    (TypeEngine, ("_cached_result_processor",)),
+)
+"""SQLAlchemy's own parts used here (each compiled statement's `_result_columns` too): a
+version without them runs everything through Core instead of failing an order."""
 
 Processor = Callable[[Any], Any]
 """A type's bind or result processor, as SQLAlchemy makes it for the dialect."""
@@ -78,7 +88,11 @@ class HotStatements:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self.on_driver = dialect.driver in DRIVERS and not dialect.is_async
+        self.on_driver = (
+            dialect.driver in DRIVERS
+            and not dialect.is_async
+            and all(hasattr(owner, name) for owner, names in INTERNALS for name in names)
+        )
         """False: every statement runs through Core."""
         self._prepared: dict[tuple[int, tuple[str, ...]], _Prepared | None] = {}
         self._statements: dict[int, Executable] = {}
@@ -208,7 +222,7 @@ def _plain(connection: Connection) -> bool:
     # events are its engine's, whose long-lived dispatch is cheaper to ask.
     dispatch = connection.dispatch if connection._has_events else connection.engine.dispatch
     if (
-        connection._echo
+        getattr(connection, "_echo", True)
         or dispatch.before_execute
         or dispatch.after_execute
         or dispatch.before_cursor_execute
@@ -252,7 +266,9 @@ def _prepare(statement: Executable, keys: Sequence[str], dialect: Dialect) -> _P
         binds = tuple(by_name[name] for name in compiled.positiontup)
     else:
         binds = tuple(by_name.values())
-    columns = compiled._result_columns
+    columns = getattr(compiled, "_result_columns", None)
+    if columns is None:
+        raise Unsupported("this SQLAlchemy does not say the result's columns")
     return _Prepared(
         sql=compiled.string,
         binds=binds,
