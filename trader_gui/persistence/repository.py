@@ -2,7 +2,8 @@
 
 Synchronous by design: the engine calls it on its one database thread, so the window's thread
 never waits on a commit. SQLAlchemy Core with statements built once keeps a step's cost close
-to the bare commit.
+to the bare commit; the order path's own statements (step 1's inserts, `advance`, the reads
+of step 2's checks) run on the driver through `HotStatements`, with SQLAlchemy's SQL and types.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from trader_gui.domain.kill_switch import KillSwitchState
 from trader_gui.domain.order import OrderCommand, OrderRecord
 from trader_gui.domain.transitions import Transition
 from trader_gui.persistence.database import for_reads
+from trader_gui.persistence.hot_statements import HotStatements
 from trader_gui.persistence.models import (
     EngineStateRow,
     KillSwitchEventRow,
@@ -204,6 +206,8 @@ class OrderRepository:
         """Reads: the same pool; on SQLite a DEFERRED transaction, no write lock."""
         self._unit = threading.local()
         """The connection of this thread's open `transaction()`, if any."""
+        self._hot = HotStatements(engine.dialect)
+        """The order path's statements: on the driver where it is supported, else Core."""
 
     @contextmanager
     def transaction(self, *, savepoint: bool = False) -> Iterator[None]:
@@ -272,8 +276,8 @@ class OrderRepository:
         transition = Transition(command.command_id, None, OrderStatus.CREATED, None, "", at)
         try:
             with self._writing(may_fail=True) as connection:
-                connection.execute(_INSERT_ORDER, values)
-                connection.execute(_INSERT_TRANSITION, _transition_values(transition))
+                self._hot.execute(connection, _INSERT_ORDER, values)
+                self._hot.execute(connection, _INSERT_TRANSITION, _transition_values(transition))
         except IntegrityError:
             return None
         return Applied(_record_from_values(values), transition)
@@ -350,7 +354,7 @@ class OrderRepository:
         if change.to_status is OrderStatus.SENT_TO_BROKER:
             statement, parameters["sending_at"] = _ADVANCE_SENDING, change.at
         with self._writing() as connection:
-            row = connection.execute(statement, parameters).first()
+            row = self._hot.first(connection, statement, parameters)
             if row is None:
                 return None
             transition = Transition(
@@ -358,12 +362,12 @@ class OrderRepository:
                 current,
                 change.to_status,
                 change.tag,
-                row.detail,
+                row["detail"],
                 change.at,
-                broker_status=row.broker_status,
+                broker_status=row["broker_status"],
             )
-            connection.execute(_INSERT_TRANSITION, _transition_values(transition))
-        return Applied(_record(row), transition)
+            self._hot.execute(connection, _INSERT_TRANSITION, _transition_values(transition))
+        return Applied(_record_from_values(row), transition)
 
     def apply_all(self, changes: Sequence[StatusChange]) -> list[Applied]:
         """Several changes in one commit (a watcher pass), each as `apply` would make it.
@@ -548,8 +552,8 @@ class OrderRepository:
             query = _SELECT_DUPLICATE_OTHER_TICKET
             parameters["ticket_id"] = command.ticket_id
         with self._reading() as connection:
-            row = connection.execute(query, parameters).first()
-        return _record(row) if row is not None else None
+            row = self._hot.first(connection, query, parameters)
+        return _record_from_values(row) if row is not None else None
 
     def strategy_leg_orders(
         self, client_id: str, strategy: str, exchange: Exchange, symbol: str
@@ -562,7 +566,8 @@ class OrderRepository:
             "exchange": exchange.value,
         }
         with self._reading() as connection:
-            return [_record(row) for row in connection.execute(_SELECT_LEG_ORDERS, parameters)]
+            rows = self._hot.all(connection, _SELECT_LEG_ORDERS, parameters)
+        return [_record_from_values(row) for row in rows]
 
     def orders_for_symbol(
         self, client_id: str, exchange: Exchange, symbol: str
@@ -627,10 +632,12 @@ class OrderRepository:
 
     def kill_switch(self, client_id: str) -> KillSwitchState:
         with self._reading() as connection:
-            row = connection.execute(_SELECT_KILL_SWITCH, {"client_id": client_id}).first()
+            row = self._hot.first(connection, _SELECT_KILL_SWITCH, {"client_id": client_id})
         if row is None:
             return KillSwitchState.off()
-        return KillSwitchState(bool(row.active), row.changed_at, row.changed_by, row.reason)
+        return KillSwitchState(
+            bool(row["active"]), row["changed_at"], row["changed_by"], row["reason"]
+        )
 
     def set_kill_switch(
         self, client_id: str, active: bool, *, by: str, reason: str, at: datetime
