@@ -1,16 +1,18 @@
 """The log dock: the tail of the program's log, as sentences (never a traceback).
 
 `QtLogHandler` may be called from any thread (the engine's database and broker threads log
-too); it only emits a Qt signal, which Qt queues to the window's thread.
+too); it only emits a Qt signal, which Qt queues to the window's thread. Lines reach the text
+together, at most ten times a second: one line at a time as HTML cost the window's thread
+about 130 µs each, which in a burst of orders (a line per order) was a twentieth of its time.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from collections import deque
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,6 +26,8 @@ from PySide6.QtWidgets import (
 from trader_gui.ui.theme import LIGHT, ThemeColors
 
 KEEP_LINES = 5_000
+SHOW_EVERY_MS = 100
+"""New lines wait at most this long to be shown, all in one edit of the text."""
 LEVELS = (
     ("Info and above", logging.INFO),
     ("Warnings and errors", logging.WARNING),
@@ -72,7 +76,12 @@ class LogPanel(QWidget):
         self.setObjectName("logPanel")
         self._theme: ThemeColors = LIGHT
         self._lines: deque[tuple[int, str]] = deque(maxlen=KEEP_LINES)
+        self._unshown: list[tuple[int, str]] = []
         self._minimum = logging.INFO
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(SHOW_EVERY_MS)
+        self._show_timer.timeout.connect(self._show_unshown)
         self.level = QComboBox()
         for label, _ in LEVELS:
             self.level.addItem(label)
@@ -105,28 +114,57 @@ class LogPanel(QWidget):
     def append(self, level: int, text: str) -> None:
         self._lines.append((level, text))
         if level >= self._minimum:
-            self.text.appendHtml(self._html(level, text))
+            self._unshown.append((level, text))
+            if not self._show_timer.isActive():
+                self._show_timer.start()
 
-    def _html(self, level: int, text: str) -> str:
-        escaped = html.escape(text)
+    def _show_unshown(self) -> None:
+        lines, self._unshown = self._unshown, []
+        bar = self.text.verticalScrollBar()
+        following = bar.value() == bar.maximum()  # the trader reads the newest lines
+        self._add(lines)
+        if following:
+            bar.setValue(bar.maximum())
+
+    def _add(self, lines: list[tuple[int, str]]) -> None:
+        """Each line its own block (the text keeps the last KEEP_LINES), in one edit."""
+        if not lines:
+            return
+        document = self.text.document()
+        cursor = QTextCursor(document)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.beginEditBlock()
+        empty = document.isEmpty()
+        for level, text in lines:
+            if not empty:
+                cursor.insertBlock()
+            empty = False
+            cursor.insertText(text, self._format(level))
+        cursor.endEditBlock()
+
+    def _format(self, level: int) -> QTextCharFormat:
+        style = QTextCharFormat()
         if level >= logging.ERROR:
-            return f"<span style='color:{self._theme.loss}'><b>{escaped}</b></span>"
-        if level >= logging.WARNING:
-            return f"<span style='color:{self._theme.warning}'>{escaped}</span>"
-        return f"<span>{escaped}</span>"
+            style.setForeground(QBrush(QColor(self._theme.loss)))
+            style.setFontWeight(QFont.Weight.Bold)
+        elif level >= logging.WARNING:
+            style.setForeground(QBrush(QColor(self._theme.warning)))
+        return style
 
     def _level_changed(self, number: int) -> None:
         self._minimum = LEVELS[number][1]
         self._rebuild()
 
     def _rebuild(self) -> None:
+        self._show_timer.stop()
+        self._unshown = []
         self.text.clear()
-        self.text.appendHtml(
-            "<br>".join(
-                self._html(level, text) for level, text in self._lines if level >= self._minimum
-            )
-        )
+        self._add([(level, text) for level, text in self._lines if level >= self._minimum])
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     def _clear(self) -> None:
+        self._show_timer.stop()
+        self._unshown = []
         self._lines.clear()
         self.text.clear()
