@@ -9,6 +9,10 @@ The pacer holds a repaint request back until the frame is due: FRAME_MS after th
 and never sooner than four times the last paint's own duration after it ended, so painting
 takes at most a fifth of the loop's time however much changes. Everything that changed
 meanwhile is painted in that one frame. A quiet window paints at once, as before.
+
+After other costly work (a batch of new rows laid out in the orders table), `next_turn`
+holds the frame for the loop's next turn: the two never run back to back in one turn, so a
+key press or a timer due meanwhile is handled between them, not after both.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from PySide6.QtWidgets import QWidget
 
 FRAME_MS = 50
 """20 frames a second at most: a table filling in a burst still reads as smooth."""
+TURN_S = 0.001
+"""How long `next_turn` holds a frame: long enough that it comes in a later loop turn."""
 PAINT_SHARE = 1 / 5
 """The largest share of the loop's time that painting may take in a burst. A full repaint
 costs 30-40 ms on a loaded 2-core machine, so a burst shows about five frames a second; with
@@ -53,6 +59,15 @@ class FramePacer(QObject):
         took = ended - started
         self._due = ended + max(self._frame_s - took, took * (1 / PAINT_SHARE - 1))
         return True
+
+    @property
+    def holding(self) -> bool:
+        """A frame asked for now would wait (the last one was too recent)."""
+        return self._due > time.monotonic()
+
+    def next_turn(self) -> None:
+        """Something costly has just run: a frame due now waits for the loop's next turn."""
+        self._due = max(self._due, time.monotonic() + TURN_S)
 
     def _request(self) -> None:
         QCoreApplication.postEvent(self._window, QEvent(QEvent.Type.UpdateRequest))

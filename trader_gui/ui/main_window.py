@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self.apply_settings(settings, first=True)
         self._update_title(self.kill_switch.state)
         self.pacer = FramePacer(self)  # a burst of orders must not mean a paint per step
+        self.orders.rows_laid_out.connect(self.pacer.next_turn)
 
     # ---- building ---------------------------------------------------------------------------
 

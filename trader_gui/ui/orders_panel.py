@@ -104,6 +104,8 @@ class OrdersPanel(QWidget):
     status_message = Signal(str)
     table_updated = Signal()
     """The table has taken in a batch of order updates."""
+    rows_laid_out = Signal()
+    """A batch with new rows has just laid out every row of the table (the costly kind)."""
 
     def __init__(self, bridge: EngineBridge, tasks: TaskKeeper, parent: QWidget | None = None):
         super().__init__(parent)
@@ -285,6 +287,8 @@ class OrdersPanel(QWidget):
         took_ms = (time.monotonic() - started) * 1000
         self._flush_spacing_ms = max(FLUSH_MS, took_ms / FLUSH_SHARE - took_ms)
         self._update_count()
+        if added:
+            self.rows_laid_out.emit()
         tickets: dict[str, None] = {}
         for record in records:
             if record.command_id == self._selected_id:
