@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from postgres_support import database_params, database_url, ticket
+from postgres_support import ticket
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
@@ -49,19 +48,6 @@ from trader_gui.persistence.repository import (
 
 AT = datetime(2026, 11, 25, 5, 0, 0, 123456, tzinfo=UTC)
 IST = timezone(timedelta(hours=5, minutes=30))
-
-
-@pytest.fixture(params=database_params())
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with database_url(request.param, tmp_path) as value:
-        yield value
-
-
-@pytest.fixture
-def repo(url: str) -> Iterator[OrderRepository]:
-    repository = OrderRepository(open_database(url))
-    yield repository
-    repository.close()
 
 
 @contextmanager

@@ -8,7 +8,7 @@ switch, guard, duplicate detector or limits.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,8 +17,6 @@ import pytest_asyncio
 from postgres_support import (
     Clock,
     Rig,
-    database_params,
-    database_url,
     paper_book_tags,
     postgres_schema,
     postgres_skip_reason,
@@ -32,12 +30,6 @@ from trader_gui.domain.risk_limits import RiskLimits
 from trader_gui.engine.runtime import Runtime
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture(params=database_params())
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with database_url(request.param, tmp_path) as value:
-        yield value
 
 
 @pytest.fixture

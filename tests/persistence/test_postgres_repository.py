@@ -7,13 +7,11 @@ SQLite's alone; a unique-key violation must be the same "already registered" on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from postgres_support import database_params, database_url, ticket
+from postgres_support import ticket
 from sqlalchemy import event
 
 from trader_gui.domain.enums import OrderStatus, Tag
@@ -21,19 +19,6 @@ from trader_gui.persistence.database import head_revision, open_database
 from trader_gui.persistence.repository import OrderRepository, StatusChange
 
 AT = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=database_params())
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with database_url(request.param, tmp_path) as value:
-        yield value
-
-
-@pytest.fixture
-def repo(url: str) -> Iterator[OrderRepository]:
-    repository = OrderRepository(open_database(url))
-    yield repository
-    repository.close()
 
 
 def test_create_registers_a_created_row_with_its_first_transition(repo: OrderRepository) -> None:
