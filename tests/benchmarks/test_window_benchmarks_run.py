@@ -29,6 +29,16 @@ def test_window_burst_shows_every_order_final_and_prints_its_figures(
     assert "loop stalls" in printed
 
 
+def test_window_burst_with_tickets_in_flight_shows_every_order_final() -> None:
+    """The intake's way: several tickets at once, each order still shown EXECUTED once."""
+    report = window_burst.measure(["--sizes", "12", "--in-flight", "4"])
+
+    assert report["complete"]
+    assert report["in_flight"] == 4
+    (run,) = report["runs"]
+    assert run["shown_final"] == run["orders"] == run["shown_executed"] == 12
+
+
 def test_order_to_screen_sees_each_fill_executed_and_prints_its_figures(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
