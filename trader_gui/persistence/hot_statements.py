@@ -208,7 +208,9 @@ class HotStatements:
         """As Core's result metadata matches an ordered select: by position, each type's
         processor for the type code the driver reports."""
         if description is None or len(description) != len(prepared.types):
-            raise Unsupported("the result does not match the compiled columns")
+            # the statement has run: too late for Core, and running it again could repeat a
+            # write; the caller's transaction rolls it back
+            raise RuntimeError(f"the result does not match the compiled columns: {prepared.sql}")
         return [
             type_._cached_result_processor(self.dialect, column[1])
             for type_, column in zip(prepared.types, description, strict=True)
