@@ -6,12 +6,13 @@ it; and every report is either a plain table for a person or JSON for a script.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -82,6 +83,22 @@ def entry_ticket(index: int, client_id: str = CLIENT_ID) -> OrderCommand:
 
 BIG_CAPITAL = Decimal(10) ** 12
 """Paper capital so large that no benchmark order is rejected for margin."""
+
+
+async def in_desks(
+    commands: Sequence[OrderCommand],
+    in_flight: int,
+    submit: Callable[[OrderCommand], Awaitable[object]],
+) -> None:
+    """Every command through `submit`, `in_flight` at a time: 1 is the order form's way (one
+    ticket after another), more the intake's (each sender's request its own task)."""
+    pending = iter(commands)
+
+    async def one_desk() -> None:
+        for command in pending:  # shared: each desk takes the next command
+            await submit(command)
+
+    await asyncio.gather(*(one_desk() for _ in range(in_flight)))
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -37,6 +37,7 @@ from benchmarks.common import (
     catalog,
     emit,
     entry_ticket,
+    in_desks,
     machine,
     median,
     percentile,
@@ -118,16 +119,14 @@ async def submit_all(
     submitted: dict[str, float],
 ) -> None:
     """Keep `concurrency` tickets in flight until every command has been through step 5."""
-    pending = iter(commands)
 
-    async def one_desk() -> None:
-        for command in pending:  # shared: each desk takes the next command
-            submitted[command.command_id] = time.perf_counter()
-            record = await engine.submit(command)
-            if record.status is not OrderStatus.SENT_TO_BROKER or not record.broker_order_id:
-                raise RuntimeError(f"order {command.command_id} did not reach ACCEPTED: {record}")
+    async def submit(command: OrderCommand) -> None:
+        submitted[command.command_id] = time.perf_counter()
+        record = await engine.submit(command)
+        if record.status is not OrderStatus.SENT_TO_BROKER or not record.broker_order_id:
+            raise RuntimeError(f"order {command.command_id} did not reach ACCEPTED: {record}")
 
-    await asyncio.gather(*(one_desk() for _ in range(concurrency)))
+    await in_desks(commands, concurrency, submit)
 
 
 async def run_engine(path: Path, orders: int, concurrency: int, kind: BrokerKind) -> EngineRun:

@@ -21,12 +21,12 @@ import argparse
 import asyncio
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import emit, entry_ticket, machine
+from benchmarks.common import emit, entry_ticket, in_desks, machine
 from benchmarks.window_support import (
     STALL_TARGET_MS,
     Heartbeat,
@@ -63,22 +63,6 @@ class Burst:
 
 def deadline(orders: int) -> float:
     return 60.0 + orders * 0.1
-
-
-async def in_desks(
-    commands: Sequence[OrderCommand],
-    in_flight: int,
-    submit: Callable[[OrderCommand], Awaitable[object]],
-) -> None:
-    """Every command through `submit`, `in_flight` at a time: 1 is the order form's way (one
-    ticket after another), more the intake's (each sender's request its own task)."""
-    pending = iter(commands)
-
-    async def one_desk() -> None:
-        for command in pending:  # shared: each desk takes the next command
-            await submit(command)
-
-    await asyncio.gather(*(one_desk() for _ in range(in_flight)))
 
 
 async def engine_burst(
