@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import sys
 import time
@@ -97,6 +98,7 @@ class QtHost:
         try:
             return self.loop.run_until_complete(coroutine)
         finally:
+            gc.unfreeze()  # a settled window's objects: the next run starts as a new program
             self.collector.stop()
             asyncio.set_event_loop(None)
 
